@@ -1,0 +1,203 @@
+//! The manifest: what an artifact holds, with every checksum, as JSON.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::ArtifactError;
+use crate::pg::QualifiedName;
+
+/// The value of the manifest's `format` field.
+pub const FORMAT_NAME: &str = "seedpack";
+/// The manifest format this seedpack writes, and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The manifest of an artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub format_version: u32,
+    pub seedpack_version: String,
+    /// The source server's version, as `server_version` reports it.
+    pub server_version: String,
+    pub server_version_num: u32,
+    /// RFC 3339 UTC; `SOURCE_DATE_EPOCH` when set, so dumps reproduce.
+    pub created_at: String,
+    pub database: String,
+    /// Same whenever schema and data are the same; see [`content_id`].
+    pub content_id: String,
+    /// Tables in restore order: referenced tables first.
+    pub tables: Vec<TableEntry>,
+    pub foreign_keys: Vec<ForeignKeyEntry>,
+    /// Groups of tables whose foreign keys form a loop.
+    pub cycles: Vec<Vec<QualifiedName>>,
+    pub self_references: Vec<QualifiedName>,
+    pub sequences: Vec<SequenceEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableEntry {
+    #[serde(flatten)]
+    pub name: QualifiedName,
+    /// `table` or `partitioned`.
+    pub kind: String,
+    /// The columns in the data, in order (generated columns are not stored).
+    pub columns: Vec<ColumnEntry>,
+    pub primary_key: Vec<String>,
+    pub rows: u64,
+    /// Size of the uncompressed COPY text.
+    pub bytes: u64,
+    /// SHA-256 of the uncompressed COPY text.
+    pub data_sha256: String,
+    pub member: String,
+    pub member_bytes: u64,
+    /// SHA-256 of the stored (compressed) member.
+    pub member_sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnEntry {
+    pub name: String,
+    /// The type as `format_type` spells it.
+    #[serde(rename = "type")]
+    pub type_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignKeyEntry {
+    pub name: String,
+    pub table: QualifiedName,
+    pub references: QualifiedName,
+    /// The constraint as `pg_get_constraintdef` prints it.
+    pub definition: String,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+    /// Inside a cycle or a self-reference: no load order satisfies it.
+    pub needs_deferral: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequenceEntry {
+    #[serde(flatten)]
+    pub name: QualifiedName,
+    pub last_value: i64,
+    pub is_called: bool,
+}
+
+/// The content id: SHA-256 over the schema and data of the tables and the
+/// sequence states, and nothing else (no times, versions or compression), so
+/// it is the same whenever the data and schema are.
+pub fn content_id(
+    tables: &[TableEntry],
+    foreign_keys: &[ForeignKeyEntry],
+    sequences: &[SequenceEntry],
+) -> String {
+    #[derive(Serialize)]
+    struct Content<'a> {
+        format_version: u32,
+        tables: Vec<(
+            &'a QualifiedName,
+            &'a [ColumnEntry],
+            &'a [String],
+            u64,
+            &'a str,
+        )>,
+        foreign_keys: &'a [ForeignKeyEntry],
+        sequences: &'a [SequenceEntry],
+    }
+    let content = Content {
+        format_version: FORMAT_VERSION,
+        tables: tables
+            .iter()
+            .map(|t| {
+                (
+                    &t.name,
+                    t.columns.as_slice(),
+                    t.primary_key.as_slice(),
+                    t.rows,
+                    t.data_sha256.as_str(),
+                )
+            })
+            .collect(),
+        foreign_keys,
+        sequences,
+    };
+    let bytes = serde_json::to_vec(&content).expect("content serializes");
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Manifest {
+    /// Parse and check a manifest's own consistency; members are checked by the reader.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ArtifactError> {
+        #[derive(Deserialize)]
+        struct Version {
+            format: Option<String>,
+            format_version: Option<u32>,
+        }
+        let damaged = |e: serde_json::Error| ArtifactError::Damaged(format!("manifest: {e}"));
+        let version: Version = serde_json::from_slice(bytes).map_err(damaged)?;
+        if version.format.as_deref() != Some(FORMAT_NAME) {
+            return Err(ArtifactError::Damaged(
+                "manifest does not name the seedpack format".into(),
+            ));
+        }
+        match version.format_version {
+            Some(v) if v > FORMAT_VERSION => {
+                return Err(ArtifactError::UnsupportedVersion {
+                    found: v,
+                    supported: FORMAT_VERSION,
+                })
+            }
+            Some(v) if v >= 1 => {}
+            _ => {
+                return Err(ArtifactError::Damaged(
+                    "manifest has no format version".into(),
+                ))
+            }
+        }
+        let manifest: Manifest = serde_json::from_slice(bytes).map_err(damaged)?;
+        manifest.check()?;
+        Ok(manifest)
+    }
+
+    fn check(&self) -> Result<(), ArtifactError> {
+        let mut names = std::collections::HashSet::new();
+        for (position, table) in self.tables.iter().enumerate() {
+            if !names.insert(&table.name) {
+                return Err(ArtifactError::Damaged(format!(
+                    "manifest lists table {} twice",
+                    table.name
+                )));
+            }
+            if table.member != super::data_member_name(position) {
+                return Err(ArtifactError::Damaged(format!(
+                    "table {} names member {:?}, expected {:?}",
+                    table.name,
+                    table.member,
+                    super::data_member_name(position)
+                )));
+            }
+            if table.columns.is_empty() {
+                return Err(ArtifactError::Damaged(format!(
+                    "table {} has no columns",
+                    table.name
+                )));
+            }
+        }
+        let expected = content_id(&self.tables, &self.foreign_keys, &self.sequences);
+        if expected != self.content_id {
+            return Err(ArtifactError::Damaged(format!(
+                "content id {} does not match the manifest's contents ({expected})",
+                self.content_id
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn total_rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.rows).sum()
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.tables.iter().map(|t| t.bytes).sum()
+    }
+}

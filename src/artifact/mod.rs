@@ -1,0 +1,68 @@
+//! The on-disk format: one tar file holding gzip-compressed COPY text per
+//! table and a JSON manifest, plus a `sha256sum`-style sidecar.
+//!
+//! Layout of `NAME.seedpack` (a GNU tar file any `tar` can list and unpack):
+//!
+//! ```text
+//! data/0001.copy.gz   COPY text of the first table in restore order, gzip
+//! data/0002.copy.gz   ...
+//! manifest.json       written last, once every checksum is known
+//! ```
+//!
+//! Members are named by position, never by table name, so no table name can
+//! reach a file path. This module knows nothing of databases.
+
+mod checksum;
+mod manifest;
+mod reader;
+mod writer;
+
+pub use checksum::DataDigest;
+pub use manifest::{
+    content_id, ColumnEntry, ForeignKeyEntry, Manifest, SequenceEntry, TableEntry, FORMAT_NAME,
+    FORMAT_VERSION,
+};
+pub use reader::{check_data, ArtifactReader, MemberCheck};
+pub use writer::{write_sidecar, ArtifactWriter, MemberSummary};
+
+/// Name of the manifest member.
+pub const MANIFEST_MEMBER: &str = "manifest.json";
+
+/// Name of the data member of the table at `position` (0-based) in restore order.
+pub fn data_member_name(position: usize) -> String {
+    format!("data/{:04}.copy.gz", position + 1)
+}
+
+/// Why an artifact cannot be used. Every variant means bad input (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    #[error("cannot read artifact {path}: {source}")]
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
+
+    #[error("{path} is not a seedpack artifact: {reason}")]
+    NotAnArtifact { path: String, reason: String },
+
+    #[error("artifact is damaged: {0}")]
+    Damaged(String),
+
+    #[error("artifact format version {found} is newer than this seedpack understands ({supported}); upgrade seedpack")]
+    UnsupportedVersion { found: u32, supported: u32 },
+
+    #[error("checksum mismatch in {what} of table {table}: expected {expected}, found {actual}")]
+    ChecksumMismatch {
+        table: String,
+        what: &'static str,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("row count mismatch in table {table}: manifest says {expected}, data holds {actual}")]
+    RowCountMismatch {
+        table: String,
+        expected: u64,
+        actual: u64,
+    },
+}

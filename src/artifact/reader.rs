@@ -1,0 +1,342 @@
+//! Reading an artifact: structure, manifest and checksums, streamed.
+//!
+//! Opening scans the tar headers (seeking past data), refuses any member it
+//! does not expect, and checks that every byte of the file is either a
+//! checksummed header, checksummed data, or zero padding, so that any damaged
+//! byte is caught by `check_members`.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+
+use super::checksum::{sha256_hex, DataDigest};
+use super::writer::MANIFEST_SUM_MEMBER;
+use super::{data_member_name, ArtifactError, Manifest, MANIFEST_MEMBER};
+
+/// The largest manifest accepted; a real one is far smaller.
+const MANIFEST_LIMIT: u64 = 64 << 20;
+const BLOCK: u64 = 512;
+
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    offset: u64,
+    size: u64,
+}
+
+/// An artifact opened for reading, its manifest parsed.
+#[derive(Debug)]
+pub struct ArtifactReader {
+    path: PathBuf,
+    manifest: Manifest,
+    members: HashMap<String, Span>,
+    /// Where the last member's padding ends: from there on, only zeros.
+    end_of_members: u64,
+    file_len: u64,
+}
+
+/// The outcome of checking one table's member.
+#[derive(Debug, Clone)]
+pub struct MemberCheck {
+    pub table: String,
+    pub member_bytes: u64,
+    /// Present when the data was decompressed and checked too.
+    pub rows: Option<u64>,
+}
+
+impl ArtifactReader {
+    /// Open an artifact and parse its manifest. Checksums are checked by
+    /// [`check_members`](Self::check_members).
+    pub fn open(path: &Path) -> Result<Self, ArtifactError> {
+        let file = File::open(path).map_err(|e| unreadable(path, e))?;
+        let file_len = file.metadata().map_err(|e| unreadable(path, e))?.len();
+        let not_artifact = |reason: String| ArtifactError::NotAnArtifact {
+            path: path.display().to_string(),
+            reason,
+        };
+        if file_len < 2 * BLOCK {
+            return Err(not_artifact(format!("only {file_len} bytes long")));
+        }
+
+        let mut members = HashMap::new();
+        let mut end_of_members = 0;
+        let mut archive = tar::Archive::new(BufReader::new(file));
+        let entries = archive
+            .entries_with_seek()
+            .map_err(|e| not_artifact(e.to_string()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| {
+                ArtifactError::Damaged(format!("tar structure is broken or truncated: {e}"))
+            })?;
+            let name = entry
+                .path()
+                .map_err(|e| ArtifactError::Damaged(format!("bad member name: {e}")))?
+                .to_string_lossy()
+                .into_owned();
+            if entry.header().entry_type() != tar::EntryType::Regular {
+                return Err(ArtifactError::Damaged(format!(
+                    "member {name:?} is not a regular file"
+                )));
+            }
+            let is_known = name == MANIFEST_MEMBER
+                || name == MANIFEST_SUM_MEMBER
+                || is_data_member_name(&name);
+            if !is_known {
+                return Err(not_artifact(format!("unexpected member {name:?}")));
+            }
+            let span = Span {
+                offset: entry.raw_file_position(),
+                size: entry.size(),
+            };
+            if span.offset.saturating_add(span.size) > file_len {
+                return Err(ArtifactError::Damaged(format!(
+                    "truncated: member {name} ends past the end of the file"
+                )));
+            }
+            end_of_members = (span.offset + span.size).div_ceil(BLOCK) * BLOCK;
+            if members.insert(name.clone(), span).is_some() {
+                return Err(ArtifactError::Damaged(format!(
+                    "member {name} appears twice"
+                )));
+            }
+        }
+
+        let manifest_span = members
+            .get(MANIFEST_MEMBER)
+            .copied()
+            .ok_or_else(|| not_artifact("no manifest.json (is the file truncated?)".into()))?;
+        if manifest_span.size > MANIFEST_LIMIT {
+            return Err(ArtifactError::Damaged(format!(
+                "manifest is {} bytes, more than the {MANIFEST_LIMIT} allowed",
+                manifest_span.size
+            )));
+        }
+        let manifest_bytes = read_span(path, manifest_span)?;
+        let sum_span = members
+            .get(MANIFEST_SUM_MEMBER)
+            .copied()
+            .ok_or_else(|| ArtifactError::Damaged("no manifest checksum (truncated?)".into()))?;
+        if sum_span.size > 1024 {
+            return Err(ArtifactError::Damaged("manifest checksum too large".into()));
+        }
+        let expected = String::from_utf8_lossy(&read_span(path, sum_span)?)
+            .trim()
+            .to_owned();
+        let actual = sha256_hex(&manifest_bytes);
+        if expected != actual {
+            return Err(ArtifactError::ChecksumMismatch {
+                table: "(manifest)".into(),
+                what: "manifest",
+                expected,
+                actual,
+            });
+        }
+        let reader = Self {
+            path: path.to_path_buf(),
+            manifest: Manifest::parse(&manifest_bytes)?,
+            members,
+            end_of_members,
+            file_len,
+        };
+        reader.check_member_list()?;
+        Ok(reader)
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Check every table's stored checksum and that the padding is zeros;
+    /// with `deep`, decompress too and check each table's data checksum and
+    /// row count. `on_bytes` is told how many stored bytes were read.
+    pub fn check_members(
+        &self,
+        deep: bool,
+        mut on_bytes: impl FnMut(u64),
+    ) -> Result<Vec<MemberCheck>, ArtifactError> {
+        self.check_padding()?;
+        let mut checks = Vec::with_capacity(self.manifest.tables.len());
+        for (position, table) in self.manifest.tables.iter().enumerate() {
+            let span = self.members[&data_member_name(position)];
+            let mut stored = Sha256::new();
+            let mut reader = self.open_span(span)?;
+            let mut buf = vec![0; 1 << 16];
+            loop {
+                let n = reader.read(&mut buf).map_err(|e| self.io_damage(e))?;
+                if n == 0 {
+                    break;
+                }
+                stored.update(&buf[..n]);
+                on_bytes(n as u64);
+            }
+            let actual = hex::encode(stored.finalize());
+            if actual != table.member_sha256 {
+                return Err(ArtifactError::ChecksumMismatch {
+                    table: table.name.to_string(),
+                    what: "stored member",
+                    expected: table.member_sha256.clone(),
+                    actual,
+                });
+            }
+            let rows = if deep {
+                let mut data = self.table_data(position)?;
+                let mut digest = DataDigest::new();
+                loop {
+                    let n = data.read(&mut buf).map_err(|e| {
+                        ArtifactError::Damaged(format!("table {}: {e}", table.name))
+                    })?;
+                    if n == 0 {
+                        break;
+                    }
+                    digest.update(&buf[..n]);
+                }
+                check_data(table, digest)?;
+                Some(table.rows)
+            } else {
+                None
+            };
+            checks.push(MemberCheck {
+                table: table.name.to_string(),
+                member_bytes: span.size,
+                rows,
+            });
+        }
+        Ok(checks)
+    }
+
+    /// The uncompressed COPY text of the table at `position` in restore order.
+    /// The caller checks it against the manifest with [`check_data`].
+    pub fn table_data(&self, position: usize) -> Result<impl Read + Send + 'static, ArtifactError> {
+        let span = self.members[&data_member_name(position)];
+        Ok(MultiGzDecoder::new(BufReader::with_capacity(
+            1 << 18,
+            self.open_span(span)?,
+        )))
+    }
+
+    fn check_member_list(&self) -> Result<(), ArtifactError> {
+        for (position, table) in self.manifest.tables.iter().enumerate() {
+            let name = data_member_name(position);
+            let span = self.members.get(&name).ok_or_else(|| {
+                ArtifactError::Damaged(format!("member {name} of table {} is missing", table.name))
+            })?;
+            if span.size != table.member_bytes {
+                return Err(ArtifactError::Damaged(format!(
+                    "member {name} of table {} is {} bytes, manifest says {}",
+                    table.name, span.size, table.member_bytes
+                )));
+            }
+        }
+        let data_members = self
+            .members
+            .keys()
+            .filter(|n| is_data_member_name(n))
+            .count();
+        if data_members != self.manifest.tables.len() {
+            return Err(ArtifactError::Damaged(format!(
+                "{data_members} data members but the manifest lists {} tables",
+                self.manifest.tables.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every byte outside headers and member data must be zero: padding
+    /// after each member, and the end-of-archive blocks.
+    fn check_padding(&self) -> Result<(), ArtifactError> {
+        let mut gaps: Vec<(u64, u64)> = self
+            .members
+            .values()
+            .map(|s| {
+                (
+                    s.offset + s.size,
+                    (s.offset + s.size).div_ceil(BLOCK) * BLOCK,
+                )
+            })
+            .collect();
+        gaps.push((self.end_of_members, self.file_len));
+        for (start, end) in gaps {
+            let bytes = self.read_span(Span {
+                offset: start,
+                size: end - start,
+            })?;
+            if bytes.iter().any(|&b| b != 0) {
+                return Err(ArtifactError::Damaged(format!(
+                    "unexpected bytes in tar padding at offset {start}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn open_span(&self, span: Span) -> Result<std::io::Take<File>, ArtifactError> {
+        open_span(&self.path, span)
+    }
+
+    fn read_span(&self, span: Span) -> Result<Vec<u8>, ArtifactError> {
+        read_span(&self.path, span)
+    }
+
+    fn io_damage(&self, source: std::io::Error) -> ArtifactError {
+        unreadable(&self.path, source)
+    }
+}
+
+fn unreadable(path: &Path, source: std::io::Error) -> ArtifactError {
+    ArtifactError::Unreadable {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn open_span(path: &Path, span: Span) -> Result<std::io::Take<File>, ArtifactError> {
+    let mut file = File::open(path).map_err(|e| unreadable(path, e))?;
+    file.seek(SeekFrom::Start(span.offset))
+        .map_err(|e| unreadable(path, e))?;
+    Ok(file.take(span.size))
+}
+
+fn read_span(path: &Path, span: Span) -> Result<Vec<u8>, ArtifactError> {
+    let mut bytes = Vec::with_capacity(span.size as usize);
+    open_span(path, span)?
+        .read_to_end(&mut bytes)
+        .map_err(|e| unreadable(path, e))?;
+    if bytes.len() as u64 != span.size {
+        return Err(ArtifactError::Damaged("truncated member".into()));
+    }
+    Ok(bytes)
+}
+
+/// Compare a table's streamed data digest with its manifest entry.
+pub fn check_data(table: &super::TableEntry, digest: DataDigest) -> Result<(), ArtifactError> {
+    if digest.rows() != table.rows {
+        return Err(ArtifactError::RowCountMismatch {
+            table: table.name.to_string(),
+            expected: table.rows,
+            actual: digest.rows(),
+        });
+    }
+    let actual = digest.finish();
+    if actual != table.data_sha256 {
+        return Err(ArtifactError::ChecksumMismatch {
+            table: table.name.to_string(),
+            what: "data",
+            expected: table.data_sha256.clone(),
+            actual,
+        });
+    }
+    Ok(())
+}
+
+fn is_data_member_name(name: &str) -> bool {
+    name.strip_prefix("data/")
+        .and_then(|rest| rest.strip_suffix(".copy.gz"))
+        .is_some_and(|n| n.len() >= 4 && n.bytes().all(|b| b.is_ascii_digit()))
+}

@@ -1,0 +1,87 @@
+//! What the database holds, read from pg_catalog into plain data.
+//!
+//! A *table* here is what a dump stores and a restore loads: an ordinary or
+//! partitioned table that is not itself a partition. Its *relations* are the
+//! table and, for a partitioned table, every partition below it: triggers and
+//! foreign keys live on relations.
+
+mod read;
+
+pub use read::{
+    foreign_keys, list_tables, relations, sequence_state, sequences_for, tables_named, triggers,
+};
+
+use crate::pg::sql::TriggerState;
+use crate::pg::QualifiedName;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    /// As `format_type` prints it, schema-qualified where needed.
+    pub type_name: String,
+    pub not_null: bool,
+    pub has_default: bool,
+    /// A stored generated column: never copied, the server computes it.
+    pub generated: bool,
+    pub identity: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub oid: u32,
+    pub name: QualifiedName,
+    pub partitioned: bool,
+    /// Has inheritance children (not partitions): read and emptied `ONLY`.
+    pub has_children: bool,
+    pub columns: Vec<Column>,
+    pub primary_key: Vec<String>,
+}
+
+impl Table {
+    /// Columns whose values are stored in an artifact: all but generated ones.
+    pub fn stored_columns(&self) -> impl Iterator<Item = &Column> {
+        self.columns.iter().filter(|c| !c.generated)
+    }
+
+    pub fn kind(&self) -> &'static str {
+        if self.partitioned {
+            "partitioned"
+        } else {
+            "table"
+        }
+    }
+}
+
+/// A table or one of its partitions.
+#[derive(Debug, Clone)]
+pub struct Relation {
+    pub oid: u32,
+    pub name: QualifiedName,
+    /// The table (partition root) it belongs to.
+    pub table_oid: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ForeignKey {
+    pub name: String,
+    /// The relation the constraint is defined on.
+    pub relation: QualifiedName,
+    pub relation_oid: u32,
+    /// Partition roots of the referencing and referenced relations.
+    pub table_oid: u32,
+    pub referenced_oid: u32,
+    pub referenced: QualifiedName,
+    pub columns: Vec<String>,
+    /// As `pg_get_constraintdef` prints it: re-adding it restores it exactly.
+    pub definition: String,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub relation: QualifiedName,
+    pub name: String,
+    pub state: TriggerState,
+}

@@ -1,0 +1,271 @@
+//! Catalog queries. Each reads only what seedpack needs and works on
+//! PostgreSQL 13 and later.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+
+use super::{Column, ForeignKey, Relation, Table, Trigger};
+use crate::pg::sql::{self, TriggerState};
+use crate::pg::QualifiedName;
+
+/// Ordinary and partitioned tables that are not partitions, outside the
+/// system schemas, not owned by an extension.
+const LIST_TABLES: &str = "
+SELECT c.oid, n.nspname, c.relname, c.relkind = 'p' AS partitioned,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) AS has_children
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                  WHERE d.classid = 'pg_catalog.pg_class'::regclass
+                    AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY n.nspname, c.relname";
+
+/// The same for tables named by ($1 schemas, $2 names), pairwise.
+const TABLES_NAMED: &str = "
+SELECT c.oid, n.nspname, c.relname, c.relkind = 'p' AS partitioned,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) AS has_children
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN unnest($1::text[], $2::text[]) AS w(nspname, relname)
+  ON w.nspname = n.nspname AND w.relname = c.relname
+WHERE c.relkind IN ('r', 'p')";
+
+/// Live columns of tables $1, in column order.
+const COLUMNS: &str = "
+SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
+       a.attnotnull, a.atthasdef, a.attgenerated <> '' AS generated, a.attidentity <> '' AS identity
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum";
+
+/// Primary key columns of tables $1, in key order.
+const PRIMARY_KEYS: &str = "
+SELECT con.conrelid,
+       ARRAY(SELECT a.attname::text
+             FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+             ORDER BY k.ord)
+FROM pg_catalog.pg_constraint con
+WHERE con.contype = 'p' AND con.conrelid = ANY($1)";
+
+/// Every relation of tables $1: each table and all partitions below it
+/// (pg_partition_tree lists nothing for a table that is not partitioned).
+const RELATIONS: &str = "
+SELECT r.relid, n.nspname, c.relname, t.root
+FROM unnest($1::oid[]) AS t(root)
+CROSS JOIN LATERAL (
+    SELECT t.root AS relid, 0 AS level
+    UNION ALL
+    SELECT p.relid, p.level FROM pg_catalog.pg_partition_tree(t.root) AS p WHERE p.level > 0
+) AS r
+JOIN pg_catalog.pg_class c ON c.oid = r.relid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ORDER BY t.root, r.level, n.nspname, c.relname";
+
+/// Foreign keys defined on, or pointing at, relations $1. Only top-level
+/// constraints (conparentid = 0): the clones on partitions come and go with them.
+const FOREIGN_KEYS: &str = "
+SELECT con.conname, con.conrelid, rn.nspname, r.relname,
+       COALESCE(pg_catalog.pg_partition_root(con.conrelid), con.conrelid)::oid,
+       COALESCE(pg_catalog.pg_partition_root(con.confrelid), con.confrelid)::oid,
+       fn.nspname, f.relname,
+       ARRAY(SELECT a.attname::text
+             FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+             ORDER BY k.ord),
+       pg_catalog.pg_get_constraintdef(con.oid),
+       con.condeferrable, con.condeferred,
+       pg_catalog.obj_description(con.oid, 'pg_constraint')
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_class r ON r.oid = con.conrelid
+JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+JOIN pg_catalog.pg_class f ON f.oid = COALESCE(pg_catalog.pg_partition_root(con.confrelid), con.confrelid)
+JOIN pg_catalog.pg_namespace fn ON fn.oid = f.relnamespace
+WHERE con.contype = 'f' AND con.conparentid = 0
+  AND (con.conrelid = ANY($1) OR con.confrelid = ANY($1))
+ORDER BY rn.nspname, r.relname, con.conname";
+
+/// User (non-internal) triggers on relations $1 and their firing state.
+const TRIGGERS: &str = "
+SELECT n.nspname, c.relname, t.tgname, t.tgenabled::text
+FROM pg_catalog.pg_trigger t
+JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal
+ORDER BY n.nspname, c.relname, t.tgname";
+
+/// Sequences that belong with tables $1: owned by one of their columns
+/// (serial, identity), or used by one of their column defaults; and with $2,
+/// every other sequence in schemas $3 that no extension owns.
+const SEQUENCES: &str = "
+SELECT n.nspname, c.relname
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'S' AND (
+   EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+           WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
+             AND d.refclassid = 'pg_catalog.pg_class'::regclass
+             AND d.refobjid = ANY($1) AND d.deptype IN ('a', 'i'))
+   OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+              JOIN pg_catalog.pg_attrdef ad ON ad.oid = d.objid
+              WHERE d.classid = 'pg_catalog.pg_attrdef'::regclass
+                AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                AND d.refobjid = c.oid AND ad.adrelid = ANY($1))
+   OR ($2 AND n.nspname = ANY($3)
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                       WHERE d.classid = 'pg_catalog.pg_class'::regclass
+                         AND d.objid = c.oid AND d.deptype = 'e')))
+ORDER BY n.nspname, c.relname";
+
+/// Every user table, with columns and primary keys, in (schema, name) order.
+pub async fn list_tables(client: &Client) -> Result<Vec<Table>> {
+    let rows = client
+        .query(LIST_TABLES, &[])
+        .await
+        .context("cannot list tables")?;
+    with_columns(client, rows.iter().map(table_from_row).collect()).await
+}
+
+/// The tables with these names that exist; missing names are simply absent.
+pub async fn tables_named(client: &Client, names: &[QualifiedName]) -> Result<Vec<Table>> {
+    let schemas: Vec<&str> = names.iter().map(|n| n.schema.as_str()).collect();
+    let tables: Vec<&str> = names.iter().map(|n| n.name.as_str()).collect();
+    let rows = client
+        .query(TABLES_NAMED, &[&schemas, &tables])
+        .await
+        .context("cannot look up the target tables")?;
+    with_columns(client, rows.iter().map(table_from_row).collect()).await
+}
+
+fn table_from_row(row: &tokio_postgres::Row) -> Table {
+    Table {
+        oid: row.get(0),
+        name: QualifiedName::new(row.get::<_, String>(1), row.get::<_, String>(2)),
+        partitioned: row.get(3),
+        has_children: row.get(4),
+        columns: Vec::new(),
+        primary_key: Vec::new(),
+    }
+}
+
+async fn with_columns(client: &Client, mut tables: Vec<Table>) -> Result<Vec<Table>> {
+    let oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
+    let mut columns: HashMap<u32, Vec<Column>> = HashMap::new();
+    for row in client
+        .query(COLUMNS, &[&oids])
+        .await
+        .context("cannot read columns")?
+    {
+        columns.entry(row.get(0)).or_default().push(Column {
+            name: row.get(1),
+            type_name: row.get(2),
+            not_null: row.get(3),
+            has_default: row.get(4),
+            generated: row.get(5),
+            identity: row.get(6),
+        });
+    }
+    let mut keys: HashMap<u32, Vec<String>> = HashMap::new();
+    for row in client
+        .query(PRIMARY_KEYS, &[&oids])
+        .await
+        .context("cannot read primary keys")?
+    {
+        keys.insert(row.get(0), row.get(1));
+    }
+    for table in &mut tables {
+        table.columns = columns.remove(&table.oid).unwrap_or_default();
+        table.primary_key = keys.remove(&table.oid).unwrap_or_default();
+    }
+    Ok(tables)
+}
+
+/// The relations (tables and their partitions) of `table_oids`.
+pub async fn relations(client: &Client, table_oids: &[u32]) -> Result<Vec<Relation>> {
+    let rows = client
+        .query(RELATIONS, &[&table_oids])
+        .await
+        .context("cannot read partitions")?;
+    Ok(rows
+        .iter()
+        .map(|row| Relation {
+            oid: row.get(0),
+            name: QualifiedName::new(row.get::<_, String>(1), row.get::<_, String>(2)),
+            table_oid: row.get(3),
+        })
+        .collect())
+}
+
+/// Foreign keys on or referencing any of `relation_oids`.
+pub async fn foreign_keys(client: &Client, relation_oids: &[u32]) -> Result<Vec<ForeignKey>> {
+    let rows = client
+        .query(FOREIGN_KEYS, &[&relation_oids])
+        .await
+        .context("cannot read foreign keys")?;
+    Ok(rows
+        .iter()
+        .map(|row| ForeignKey {
+            name: row.get(0),
+            relation_oid: row.get(1),
+            relation: QualifiedName::new(row.get::<_, String>(2), row.get::<_, String>(3)),
+            table_oid: row.get(4),
+            referenced_oid: row.get(5),
+            referenced: QualifiedName::new(row.get::<_, String>(6), row.get::<_, String>(7)),
+            columns: row.get(8),
+            definition: row.get(9),
+            deferrable: row.get(10),
+            initially_deferred: row.get(11),
+            comment: row.get(12),
+        })
+        .collect())
+}
+
+/// User triggers on any of `relation_oids`.
+pub async fn triggers(client: &Client, relation_oids: &[u32]) -> Result<Vec<Trigger>> {
+    let rows = client
+        .query(TRIGGERS, &[&relation_oids])
+        .await
+        .context("cannot read triggers")?;
+    rows.iter()
+        .map(|row| {
+            let code: String = row.get(3);
+            Ok(Trigger {
+                relation: QualifiedName::new(row.get::<_, String>(0), row.get::<_, String>(1)),
+                name: row.get(2),
+                state: TriggerState::from_catalog(&code)
+                    .with_context(|| format!("unknown trigger state {code:?}"))?,
+            })
+        })
+        .collect()
+}
+
+/// Sequences of `table_oids`, plus, when `all_in_schemas`, every sequence
+/// in `schemas`.
+pub async fn sequences_for(
+    client: &Client,
+    table_oids: &[u32],
+    all_in_schemas: bool,
+    schemas: &[String],
+) -> Result<Vec<QualifiedName>> {
+    let rows = client
+        .query(SEQUENCES, &[&table_oids, &all_in_schemas, &schemas])
+        .await
+        .context("cannot read sequences")?;
+    Ok(rows
+        .iter()
+        .map(|row| QualifiedName::new(row.get::<_, String>(0), row.get::<_, String>(1)))
+        .collect())
+}
+
+/// A sequence's (last_value, is_called).
+pub async fn sequence_state(client: &Client, sequence: &QualifiedName) -> Result<(i64, bool)> {
+    let row = client
+        .query_one(&sql::read_sequence(sequence), &[])
+        .await
+        .with_context(|| format!("cannot read sequence {sequence}"))?;
+    Ok((row.get(0), row.get(1)))
+}

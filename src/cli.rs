@@ -1,0 +1,123 @@
+//! Command-line types only: the doc comments are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Move PostgreSQL data between environments as one portable, checksummed file.
+///
+/// Exit codes: 0 success, 1 failure, 2 bad usage or bad input (damaged
+/// artifact, bad DSN), 3 the target refused (declined, incompatible schema,
+/// rows outside the artifact referencing it), 130 interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "seedpack", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the database's tables, in foreign-key order, to one artifact
+    Dump(DumpArgs),
+    /// Verify an artifact and replace the target tables' contents with it, in one transaction
+    Restore(RestoreArgs),
+    /// Check an artifact's structure, checksums and row counts, without a database
+    Verify(VerifyArgs),
+    /// Show what an artifact holds: tables in restore order, rows, bytes, cycles, sequences
+    Inspect(InspectArgs),
+    /// Show the restore order, self-references and cycles of a live database
+    Plan(PlanArgs),
+}
+
+/// How to reach the database.
+#[derive(Debug, Args)]
+pub struct ConnectOpts {
+    /// Connection string, URL (postgres://user@host/db) or key=value form.
+    /// Defaults to $SEEDPACK_DSN, then $DATABASE_URL; PGHOST, PGPORT, PGUSER,
+    /// PGPASSWORD, PGDATABASE and PGSSLMODE fill what it leaves out
+    #[arg(long, value_name = "DSN")]
+    pub dsn: Option<String>,
+}
+
+/// Which tables to cover.
+#[derive(Debug, Args)]
+pub struct SelectOpts {
+    /// Only tables in this schema (repeatable)
+    #[arg(long = "schema", value_name = "SCHEMA")]
+    pub schemas: Vec<String>,
+    /// Only this table, as TABLE or SCHEMA.TABLE; quote names with capitals or dots: '"My.Table"' (repeatable)
+    #[arg(long = "table", value_name = "TABLE")]
+    pub tables: Vec<String>,
+    /// Leave this table out, written as for --table (repeatable)
+    #[arg(long = "exclude-table", value_name = "TABLE")]
+    pub excluded: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    #[command(flatten)]
+    pub connect: ConnectOpts,
+    #[command(flatten)]
+    pub select: SelectOpts,
+    /// Artifact to write [default: artifacts/<db>-<UTC yyyymmddThhmmssZ>.seedpack].
+    /// A <FILE>.sha256 sidecar is written beside it
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// gzip level for table data, 0 (none) to 9 (smallest)
+    #[arg(long, value_name = "LEVEL", default_value_t = 6,
+          value_parser = clap::value_parser!(u32).range(0..=9))]
+    pub compress_level: u32,
+    /// No progress bars and no summary; print only the artifact's path
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Artifact to restore
+    #[arg(long, short, value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub connect: ConnectOpts,
+    /// Do not ask for confirmation (required when there is no terminal)
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Verify and check the target, show what would change, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// No progress bars and no summary
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Artifact to check
+    #[arg(long, short, value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print nothing on success
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Artifact to describe
+    #[arg(long, short, value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print the manifest as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub connect: ConnectOpts,
+    #[command(flatten)]
+    pub select: SelectOpts,
+    /// Print the plan as JSON
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,121 @@
+//! seedpack moves PostgreSQL data between environments as one portable,
+//! checksummed file.
+//!
+//! # Architecture
+//!
+//! ```text
+//! cli ──► config ──► dump ────► pg (connect, quoting, SQL) ──► catalog ──► plan
+//!                      │                                          (pure)
+//!                      └──► artifact (tar + gzip COPY text + manifest; no database types)
+//!                 ──► restore ─► artifact reader ─► target checks ─► one transaction
+//! ```
+//!
+//! - [`cli`] holds clap types only; [`config`] turns them, once, into
+//!   validated configurations, so core modules never see the command line.
+//! - [`pg`] is the only place identifiers reach SQL; values are bind parameters.
+//! - [`catalog`] reads pg_catalog into plain data; [`plan`] orders tables by
+//!   their foreign keys and finds cycles, with no I/O.
+//! - [`artifact`] is the file format; [`dump`] writes it and [`restore`]
+//!   applies it; [`progress`] is the only module that knows indicatif.
+//! - [`error`] holds the typed conditions and their exit codes.
+
+pub mod artifact;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod dump;
+pub mod error;
+pub mod inspect;
+pub mod ordering;
+pub mod pg;
+pub mod plan;
+pub mod progress;
+pub mod report;
+pub mod restore;
+pub mod selection;
+
+use anyhow::{Context, Result};
+
+use cli::{Cli, Command};
+use config::{DumpConfig, PlanConfig, RestoreConfig};
+use error::Error;
+
+/// Run one command to completion, or until Ctrl-C, which is handled here
+/// and only here: the command's future is dropped, which closes its
+/// connection, so an open restore transaction rolls back and a dump's
+/// temporary file is removed.
+pub async fn run(cli: Cli) -> Result<()> {
+    let outcome = match &cli.command {
+        Command::Restore(_) => "the restore transaction was rolled back; nothing was changed",
+        Command::Dump(_) => "no artifact was written",
+        _ => "nothing was changed",
+    };
+    tokio::select! {
+        result = dispatch(cli.command) => result,
+        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted { outcome }.into()),
+    }
+}
+
+async fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Dump(args) => {
+            let config = DumpConfig::from_args(&args)?;
+            let outcome = dump::run(&config).await?;
+            if config.quiet {
+                println!("{}", outcome.path.display());
+            } else {
+                print!("{}", report::dump_summary(&outcome));
+            }
+        }
+        Command::Restore(args) => {
+            let config = RestoreConfig::from_args(&args)?;
+            let outcome = restore::run(&config).await?;
+            if !config.quiet {
+                print!("{}", report::restore_summary(&outcome, &config.target));
+            }
+        }
+        Command::Verify(args) => {
+            let path = args.file.clone();
+            let verified = tokio::task::spawn_blocking(move || inspect::verify(&path)).await??;
+            if !args.quiet {
+                print!(
+                    "{}",
+                    report::verify_summary(
+                        &args.file.display().to_string(),
+                        &verified.checks,
+                        verified.reader.manifest(),
+                        verified
+                            .sidecar
+                            .as_ref()
+                            .map(|p| p.display().to_string())
+                            .as_deref(),
+                    )
+                );
+            }
+        }
+        Command::Inspect(args) => {
+            let reader = artifact::ArtifactReader::open(&args.file)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(reader.manifest())?);
+            } else {
+                print!("{}", report::inspect(reader.manifest()));
+            }
+        }
+        Command::Plan(args) => {
+            let config = PlanConfig::from_args(&args)?;
+            let session = pg::connect(&config.target).await?;
+            session
+                .client
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .await
+                .context("cannot start a read-only transaction")?;
+            let ordered = ordering::read(&session.client, &config.selection).await?;
+            if config.json {
+                println!("{}", serde_json::to_string_pretty(&ordered.report())?);
+            } else {
+                print!("{}", report::plan(&ordered));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! The `seedpack` binary: parse, run, report an error once, exit with its code.
+
+use clap::Parser;
+
+fn main() {
+    let cli = seedpack::cli::Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("seedpack: error: cannot start the async runtime: {e}");
+            std::process::exit(seedpack::error::EXIT_FAILURE);
+        }
+    };
+    let code = match runtime.block_on(seedpack::run(cli)) {
+        Ok(()) => seedpack::error::EXIT_OK,
+        Err(err) => {
+            eprintln!("seedpack: error: {}", seedpack::error::one_line(&err));
+            seedpack::error::exit_code(&err)
+        }
+    };
+    // Let blocking work (a dump's writer removing its temporary file) end first.
+    drop(runtime);
+    std::process::exit(code);
+}

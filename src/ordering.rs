@@ -1,0 +1,104 @@
+//! Read the chosen tables and their foreign keys from a live database and
+//! put them in restore order: the shared first step of `dump` and `plan`.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use serde::Serialize;
+use tokio_postgres::Client;
+
+use crate::catalog::{self, ForeignKey, Table};
+use crate::pg::QualifiedName;
+use crate::plan::{plan, Edge};
+use crate::selection::TableSelection;
+
+/// Tables in restore order with the foreign keys among them.
+#[derive(Debug)]
+pub struct Ordered {
+    pub tables: Vec<Table>,
+    /// Foreign keys between the chosen tables, each with whether it needs deferral.
+    pub foreign_keys: Vec<(ForeignKey, bool)>,
+    pub cycles: Vec<Vec<QualifiedName>>,
+    pub self_references: Vec<QualifiedName>,
+}
+
+/// The plan as `seedpack plan --json` prints it.
+#[derive(Debug, Serialize)]
+pub struct PlanReport<'a> {
+    pub order: Vec<&'a QualifiedName>,
+    pub self_references: &'a [QualifiedName],
+    pub cycles: &'a [Vec<QualifiedName>],
+    pub foreign_keys: Vec<PlanEdge<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlanEdge<'a> {
+    pub name: &'a str,
+    pub table: &'a QualifiedName,
+    pub references: &'a QualifiedName,
+    pub deferrable: bool,
+    pub needs_deferral: bool,
+}
+
+/// Read and order the selected tables. Call inside the dump's snapshot.
+pub async fn read(client: &Client, selection: &TableSelection) -> Result<Ordered> {
+    let tables = selection.apply(catalog::list_tables(client).await?)?;
+    let oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
+    let relations = catalog::relations(client, &oids).await?;
+    let relation_oids: Vec<u32> = relations.iter().map(|r| r.oid).collect();
+    let index: HashMap<u32, usize> = oids.iter().enumerate().map(|(i, &o)| (o, i)).collect();
+    let foreign_keys: Vec<ForeignKey> = catalog::foreign_keys(client, &relation_oids)
+        .await?
+        .into_iter()
+        .filter(|fk| index.contains_key(&fk.table_oid) && index.contains_key(&fk.referenced_oid))
+        .collect();
+    let edges: Vec<Edge> = foreign_keys
+        .iter()
+        .map(|fk| Edge {
+            from: index[&fk.table_oid],
+            to: index[&fk.referenced_oid],
+        })
+        .collect();
+    let plan = plan(tables.len(), &edges);
+    let name = |i: usize| tables[i].name.clone();
+    let cycles = plan
+        .cycles
+        .iter()
+        .map(|c| c.iter().map(|&i| name(i)).collect())
+        .collect();
+    let self_references = plan.self_references.iter().map(|&i| name(i)).collect();
+    let foreign_keys = foreign_keys.into_iter().zip(plan.needs_deferral).collect();
+    let mut slots: Vec<Option<Table>> = tables.into_iter().map(Some).collect();
+    let tables = plan
+        .order
+        .iter()
+        .map(|&i| slots[i].take().expect("each table ordered once"))
+        .collect();
+    Ok(Ordered {
+        tables,
+        foreign_keys,
+        cycles,
+        self_references,
+    })
+}
+
+impl Ordered {
+    pub fn report(&self) -> PlanReport<'_> {
+        PlanReport {
+            order: self.tables.iter().map(|t| &t.name).collect(),
+            self_references: &self.self_references,
+            cycles: &self.cycles,
+            foreign_keys: self
+                .foreign_keys
+                .iter()
+                .map(|(fk, needs_deferral)| PlanEdge {
+                    name: &fk.name,
+                    table: &fk.relation,
+                    references: &fk.referenced,
+                    deferrable: fk.deferrable,
+                    needs_deferral: *needs_deferral,
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Turning `--dsn` / `SEEDPACK_DSN` / `DATABASE_URL` and the libpq `PG*`
+//! variables into one connection target, the way libpq reads them: what the
+//! connection string says wins, the environment fills what it leaves out.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use tokio_postgres::config::{Host, SslMode};
+
+use crate::error::Error;
+
+/// Where to connect, resolved once. Its `Display` never shows the password.
+#[derive(Clone)]
+pub struct ConnectionTarget {
+    pub(crate) config: tokio_postgres::Config,
+}
+
+impl fmt::Debug for ConnectionTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ConnectionTarget({self})")
+    }
+}
+
+/// `host:port database NAME as USER`, for prompts and errors.
+impl fmt::Display for ConnectionTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{} database {} as user {}",
+            self.host(),
+            self.port(),
+            self.database(),
+            self.user()
+        )
+    }
+}
+
+/// The environment as the resolver sees it: a lookup function, so tests can
+/// pass their own.
+pub(crate) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+impl ConnectionTarget {
+    /// Resolve a connection string (URL or key=value), or none, with the
+    /// libpq variables filling what it leaves out.
+    pub fn resolve(dsn: Option<&str>, env: Env<'_>) -> Result<Self, Error> {
+        let dsn = dsn
+            .map(str::to_owned)
+            .or_else(|| env("SEEDPACK_DSN"))
+            .or_else(|| env("DATABASE_URL"))
+            .unwrap_or_default();
+        let mut config = if dsn.trim().is_empty() {
+            tokio_postgres::Config::new()
+        } else {
+            tokio_postgres::Config::from_str(&dsn).map_err(|e| Error::BadDsn(e.to_string()))?
+        };
+        let var = |name: &str| env(name).filter(|v| !v.is_empty());
+
+        if config.get_hosts().is_empty() {
+            match var("PGHOST") {
+                Some(hosts) => {
+                    for host in hosts.split(',') {
+                        config.host(host);
+                    }
+                }
+                None => {
+                    config.host(default_host());
+                }
+            }
+        }
+        if config.get_ports().is_empty() {
+            let port = match var("PGPORT") {
+                Some(p) => p
+                    .parse()
+                    .map_err(|_| Error::BadDsn(format!("PGPORT {p:?} is not a port number")))?,
+                None => 5432,
+            };
+            config.port(port);
+        }
+        if config.get_user().is_none() {
+            let user = var("PGUSER")
+                .or_else(|| var("USER"))
+                .or_else(|| var("LOGNAME"))
+                .ok_or_else(|| {
+                    Error::BadDsn("no user given (set one in the DSN or PGUSER)".into())
+                })?;
+            config.user(user);
+        }
+        if config.get_dbname().is_none() {
+            let db =
+                var("PGDATABASE").unwrap_or_else(|| config.get_user().unwrap_or("").to_owned());
+            config.dbname(db);
+        }
+        if config.get_password().is_none() {
+            if let Some(password) = env("PGPASSWORD") {
+                config.password(password);
+            }
+        }
+        if let Some(mode) = var("PGSSLMODE") {
+            if !dsn.contains("sslmode") {
+                config.ssl_mode(parse_ssl_mode(&mode)?);
+            }
+        }
+        if config.get_connect_timeout().is_none() {
+            let seconds = var("PGCONNECT_TIMEOUT")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(10);
+            config.connect_timeout(Duration::from_secs(seconds));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("seedpack");
+        }
+        Ok(Self { config })
+    }
+
+    pub fn host(&self) -> String {
+        match self.config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            Some(Host::Unix(p)) => p.display().to_string(),
+            None => String::new(),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.config.get_ports().first().copied().unwrap_or(5432)
+    }
+
+    pub fn database(&self) -> &str {
+        self.config.get_dbname().unwrap_or("")
+    }
+
+    pub fn user(&self) -> &str {
+        self.config.get_user().unwrap_or("")
+    }
+}
+
+/// libpq's default: the Unix socket directory when it exists, else localhost.
+fn default_host() -> &'static str {
+    if Path::new("/var/run/postgresql").is_dir() {
+        "/var/run/postgresql"
+    } else {
+        "localhost"
+    }
+}
+
+fn parse_ssl_mode(mode: &str) -> Result<SslMode, Error> {
+    match mode {
+        "disable" => Ok(SslMode::Disable),
+        "allow" | "prefer" => Ok(SslMode::Prefer),
+        "require" => Ok(SslMode::Require),
+        other => Err(Error::BadDsn(format!("sslmode {other:?} is not supported"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn url_wins_over_environment() {
+        let env = env_of(&[
+            ("PGHOST", "envhost"),
+            ("PGUSER", "envuser"),
+            ("PGPASSWORD", "x"),
+        ]);
+        let t = ConnectionTarget::resolve(Some("postgres://u:secret@db.example:6543/app"), &env)
+            .unwrap();
+        assert_eq!(t.host(), "db.example");
+        assert_eq!(t.port(), 6543);
+        assert_eq!(t.database(), "app");
+        assert_eq!(t.user(), "u");
+        assert_eq!(t.config.get_password(), Some(&b"secret"[..]));
+        assert!(!t.to_string().contains("secret"));
+        assert!(!format!("{t:?}").contains("secret"));
+    }
+
+    #[test]
+    fn environment_fills_what_the_dsn_leaves_out() {
+        let env = env_of(&[
+            ("PGHOST", "envhost"),
+            ("PGPORT", "7777"),
+            ("PGUSER", "envuser"),
+            ("PGPASSWORD", "pw"),
+            ("PGDATABASE", "envdb"),
+        ]);
+        let t = ConnectionTarget::resolve(Some("dbname=other"), &env).unwrap();
+        assert_eq!(
+            (t.host().as_str(), t.port(), t.database(), t.user()),
+            ("envhost", 7777, "other", "envuser")
+        );
+        assert_eq!(t.config.get_password(), Some(&b"pw"[..]));
+    }
+
+    #[test]
+    fn seedpack_dsn_then_database_url() {
+        let env = env_of(&[
+            ("SEEDPACK_DSN", "host=a user=u dbname=one"),
+            ("DATABASE_URL", "postgres://u@b/two"),
+        ]);
+        assert_eq!(
+            ConnectionTarget::resolve(None, &env).unwrap().database(),
+            "one"
+        );
+        let env = env_of(&[("DATABASE_URL", "postgres://u@b/two")]);
+        assert_eq!(
+            ConnectionTarget::resolve(None, &env).unwrap().database(),
+            "two"
+        );
+    }
+
+    #[test]
+    fn bad_strings_are_usage_errors_without_the_password() {
+        let env = env_of(&[]);
+        let err = ConnectionTarget::resolve(Some("postgres://u:hunter2@h:notaport/db"), &env)
+            .unwrap_err();
+        assert!(matches!(err, Error::BadDsn(_)));
+        assert!(!err.to_string().contains("hunter2"));
+    }
+}

@@ -1,0 +1,218 @@
+//! Statements that name tables, built in one place from quoted identifiers.
+//!
+//! Every function here takes catalog names and returns SQL text; the only
+//! text spliced in is an identifier through `quote_ident`/`QualifiedName`,
+//! or a definition the server itself printed (`pg_get_constraintdef`).
+
+use super::{quote_ident, QualifiedName};
+
+fn column_list<'a>(columns: impl IntoIterator<Item = &'a str>) -> String {
+    columns
+        .into_iter()
+        .map(quote_ident)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// COPY a table's stored columns out in a stable order: by primary key, or
+/// by the whole row's text when there is none, so unchanged data dumps to the
+/// same bytes. `only` keeps inheritance children out of their parent's data.
+pub fn copy_out(
+    table: &QualifiedName,
+    columns: &[&str],
+    primary_key: &[String],
+    only: bool,
+) -> String {
+    let order = if primary_key.is_empty() {
+        // The alias names the whole row; its text form orders any types.
+        "(t.*)::text COLLATE \"C\"".to_owned()
+    } else {
+        primary_key
+            .iter()
+            .map(|c| format!("t.{}", quote_ident(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "COPY (SELECT {} FROM {}{} AS t ORDER BY {order}) TO STDOUT",
+        columns
+            .iter()
+            .map(|c| format!("t.{}", quote_ident(c)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        if only { "ONLY " } else { "" },
+        table.quoted(),
+    )
+}
+
+/// COPY into a table's stored columns; rows reach partitions through the parent.
+pub fn copy_in(table: &QualifiedName, columns: &[&str]) -> String {
+    format!(
+        "COPY {} ({}) FROM STDIN",
+        table.quoted(),
+        column_list(columns.iter().copied())
+    )
+}
+
+/// Lock tables for a consistent dump: readers allowed, DDL kept out.
+pub fn lock_for_dump(tables: &[&QualifiedName]) -> String {
+    format!("LOCK TABLE {} IN ACCESS SHARE MODE", name_list(tables))
+}
+
+/// Lock tables for a restore: nobody reads half-loaded data.
+pub fn lock_for_restore(tables: &[&QualifiedName]) -> String {
+    format!("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", name_list(tables))
+}
+
+/// Empty tables without firing row triggers. Partitioned tables are emptied
+/// with their partitions; plain tables `ONLY`, so inheritance children that
+/// are not in the artifact keep their rows.
+pub fn truncate(tables: &[(&QualifiedName, bool)]) -> String {
+    let list = tables
+        .iter()
+        .map(|(t, partitioned)| {
+            if *partitioned {
+                t.quoted()
+            } else {
+                format!("ONLY {}", t.quoted())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("TRUNCATE TABLE {list}")
+}
+
+pub fn count_rows(table: &QualifiedName, only: bool) -> String {
+    format!(
+        "SELECT count(*) FROM {}{}",
+        if only { "ONLY " } else { "" },
+        table.quoted()
+    )
+}
+
+/// Whether any row of `table` has all of `columns` non-null, i.e. references
+/// something through a MATCH SIMPLE foreign key on those columns.
+pub fn any_referencing_row(table: &QualifiedName, columns: &[String]) -> String {
+    let condition = columns
+        .iter()
+        .map(|c| format!("{} IS NOT NULL", quote_ident(c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    format!(
+        "SELECT EXISTS (SELECT 1 FROM {} WHERE {condition})",
+        table.quoted()
+    )
+}
+
+/// Change one trigger's firing state on one relation (no recursion into
+/// partitions: each relation's triggers are set one by one).
+pub fn set_trigger_state(relation: &QualifiedName, trigger: &str, state: TriggerState) -> String {
+    let verb = match state {
+        TriggerState::Disabled => "DISABLE",
+        TriggerState::Origin => "ENABLE",
+        TriggerState::Replica => "ENABLE REPLICA",
+        TriggerState::Always => "ENABLE ALWAYS",
+    };
+    format!(
+        "ALTER TABLE ONLY {} {verb} TRIGGER {}",
+        relation.quoted(),
+        quote_ident(trigger)
+    )
+}
+
+/// A trigger's `tgenabled` state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TriggerState {
+    Disabled,
+    Origin,
+    Replica,
+    Always,
+}
+
+impl TriggerState {
+    /// From `pg_trigger.tgenabled`.
+    pub fn from_catalog(code: &str) -> Option<Self> {
+        match code {
+            "D" => Some(Self::Disabled),
+            "O" => Some(Self::Origin),
+            "R" => Some(Self::Replica),
+            "A" => Some(Self::Always),
+            _ => None,
+        }
+    }
+}
+
+/// Drop a constraint. Not `ONLY`: on a partitioned table the partitions'
+/// clones of a foreign key go with it (and come back with `add_constraint`).
+pub fn drop_constraint(relation: &QualifiedName, constraint: &str) -> String {
+    format!(
+        "ALTER TABLE {} DROP CONSTRAINT {}",
+        relation.quoted(),
+        quote_ident(constraint)
+    )
+}
+
+/// Re-add a constraint from the definition `pg_get_constraintdef` printed.
+/// Not `ONLY`: a foreign key on a partitioned table is re-added with its
+/// partitions' clones.
+pub fn add_constraint(relation: &QualifiedName, constraint: &str, definition: &str) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} {definition}",
+        relation.quoted(),
+        quote_ident(constraint)
+    )
+}
+
+/// Reset a sequence inside the transaction. `ALTER SEQUENCE ... RESTART`
+/// gives the sequence new storage, so the `setval` that follows rolls back
+/// with the transaction, which a bare `setval` would not.
+pub fn restart_sequence(sequence: &QualifiedName) -> String {
+    format!("ALTER SEQUENCE {} RESTART", sequence.quoted())
+}
+
+/// The state of a sequence: `$1` last value, `$2` is_called.
+pub fn read_sequence(sequence: &QualifiedName) -> String {
+    format!("SELECT last_value, is_called FROM {}", sequence.quoted())
+}
+
+fn name_list(tables: &[&QualifiedName]) -> String {
+    tables
+        .iter()
+        .map(|t| t.quoted())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_out_quotes_and_orders() {
+        let t = QualifiedName::new("app", "Order \"x\"");
+        assert_eq!(
+            copy_out(&t, &["id", "na me"], &["id".into()], true),
+            "COPY (SELECT t.\"id\", t.\"na me\" FROM ONLY \"app\".\"Order \"\"x\"\"\" AS t ORDER BY t.\"id\") TO STDOUT"
+        );
+        assert!(copy_out(&t, &["a"], &[], false).contains("ORDER BY (t.*)::text"));
+    }
+
+    #[test]
+    fn truncate_keeps_partitions_and_skips_children() {
+        let a = QualifiedName::new("s", "a");
+        let p = QualifiedName::new("s", "p");
+        assert_eq!(
+            truncate(&[(&a, false), (&p, true)]),
+            "TRUNCATE TABLE ONLY \"s\".\"a\", \"s\".\"p\""
+        );
+    }
+}
+
+/// Builds `COMMENT ON CONSTRAINT` on the server from bind parameters
+/// ($1 constraint, $2 quoted relation, $3 comment): COMMENT takes no
+/// parameters itself, and `format` quotes the literal as the server must.
+pub const COMMENT_ON_CONSTRAINT: &str =
+    "SELECT pg_catalog.format('COMMENT ON CONSTRAINT %I ON %s IS %L', $1::text, $2::text, $3::text)";
+
+/// Sets a sequence: $1 quoted name, $2 last value, $3 is_called.
+pub const SET_SEQUENCE: &str = "SELECT pg_catalog.setval($1::text::regclass, $2, $3)";

@@ -1,0 +1,267 @@
+//! What commands print for people: summaries, previews and descriptions.
+//! JSON output is serde's; this module is the human form.
+
+use std::fmt::Write;
+
+use crate::artifact::{Manifest, MemberCheck};
+use crate::dump::DumpOutcome;
+use crate::ordering::Ordered;
+use crate::pg::{ConnectionTarget, QualifiedName};
+use crate::restore::RestoreOutcome;
+
+/// `1.2 MiB`-style sizes.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Left-aligned text columns; numbers right-aligned.
+fn columns(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, cells: &[String]| {
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            let numeric = i > 0 && cell.chars().next().is_some_and(|c| c.is_ascii_digit());
+            if numeric {
+                let _ = write!(text, "{cell:>w$}  ");
+            } else {
+                let _ = write!(text, "{cell:<w$}  ");
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(
+        &mut out,
+        &headers.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    );
+    for row in rows {
+        line(&mut out, row);
+    }
+    out
+}
+
+pub fn dump_summary(outcome: &DumpOutcome) -> String {
+    let m = &outcome.manifest;
+    let rows: Vec<Vec<String>> = m
+        .tables
+        .iter()
+        .map(|t| {
+            vec![
+                t.name.to_string(),
+                t.rows.to_string(),
+                human_bytes(t.bytes),
+                human_bytes(t.member_bytes),
+            ]
+        })
+        .collect();
+    let mut out = columns(&["table", "rows", "data", "stored"], &rows);
+    let stored: u64 = m.tables.iter().map(|t| t.member_bytes).sum();
+    let _ = writeln!(
+        out,
+        "\nwrote {} ({} tables, {} rows, {} of data, {} stored)",
+        outcome.path.display(),
+        m.tables.len(),
+        m.total_rows(),
+        human_bytes(m.total_bytes()),
+        human_bytes(stored)
+    );
+    let _ = writeln!(out, "checksum {}", outcome.sidecar.display());
+    let _ = writeln!(out, "content id {}", m.content_id);
+    out
+}
+
+/// The tables a restore would replace, with their row counts now and after.
+/// `before` labels the current counts: "rows now" before, "rows before" after.
+pub fn restore_preview(
+    target: &ConnectionTarget,
+    changes: &[(QualifiedName, i64, u64)],
+    before: &str,
+) -> String {
+    let rows: Vec<Vec<String>> = changes
+        .iter()
+        .map(|(name, before, after)| vec![name.to_string(), before.to_string(), after.to_string()])
+        .collect();
+    format!(
+        "target: host {} port {} database {} user {}\n{}",
+        target.host(),
+        target.port(),
+        target.database(),
+        target.user(),
+        columns(&["table", before, "rows after"], &rows)
+    )
+}
+
+pub fn restore_summary(outcome: &RestoreOutcome, target: &ConnectionTarget) -> String {
+    let before = if outcome.dry_run {
+        "rows now"
+    } else {
+        "rows before"
+    };
+    let mut out = restore_preview(target, &outcome.tables, before);
+    let m = &outcome.manifest;
+    if outcome.dry_run {
+        let _ = writeln!(
+            out,
+            "\ndry run: checks passed; would replace {} tables with {} rows (content id {}); nothing was written",
+            m.tables.len(),
+            m.total_rows(),
+            m.content_id
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "\nrestored {} tables, {} rows, in one transaction (content id {})",
+            m.tables.len(),
+            m.total_rows(),
+            m.content_id
+        );
+    }
+    out
+}
+
+pub fn verify_summary(
+    path: &str,
+    checks: &[MemberCheck],
+    manifest: &Manifest,
+    sidecar: Option<&str>,
+) -> String {
+    let mut out = String::new();
+    let rows: u64 = checks.iter().filter_map(|c| c.rows).sum();
+    let _ = writeln!(
+        out,
+        "{path}: ok ({} tables, {rows} rows, every checksum and row count verified)",
+        checks.len()
+    );
+    match sidecar {
+        Some(sidecar) => {
+            let _ = writeln!(out, "whole-file checksum matches {sidecar}");
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "no .sha256 sidecar beside it; whole-file checksum not checked"
+            );
+        }
+    }
+    let _ = writeln!(out, "content id {}", manifest.content_id);
+    out
+}
+
+pub fn inspect(manifest: &Manifest) -> String {
+    let m = manifest;
+    let mut out = String::new();
+    let _ = writeln!(out, "database     {}", m.database);
+    let _ = writeln!(out, "created      {}", m.created_at);
+    let _ = writeln!(out, "server       PostgreSQL {}", m.server_version);
+    let _ = writeln!(
+        out,
+        "seedpack     {} (format {})",
+        m.seedpack_version, m.format_version
+    );
+    let _ = writeln!(out, "content id   {}", m.content_id);
+    let _ = writeln!(
+        out,
+        "totals       {} tables, {} rows, {} of data\n",
+        m.tables.len(),
+        m.total_rows(),
+        human_bytes(m.total_bytes())
+    );
+    let rows: Vec<Vec<String>> = m
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            vec![
+                format!("{:>3}", i + 1),
+                t.name.to_string(),
+                t.rows.to_string(),
+                human_bytes(t.bytes),
+                human_bytes(t.member_bytes),
+                t.data_sha256[..16].to_owned(),
+            ]
+        })
+        .collect();
+    out.push_str(&columns(
+        &[
+            "#",
+            "table (restore order)",
+            "rows",
+            "data",
+            "stored",
+            "data sha256",
+        ],
+        &rows,
+    ));
+    cycles_section(&mut out, &m.self_references, &m.cycles);
+    if !m.sequences.is_empty() {
+        out.push_str("\nsequences\n");
+        for s in &m.sequences {
+            let _ = writeln!(
+                out,
+                "  {} last_value {} is_called {}",
+                s.name, s.last_value, s.is_called
+            );
+        }
+    }
+    out
+}
+
+pub fn plan(ordered: &Ordered) -> String {
+    let mut out = String::from("restore order\n");
+    for (i, t) in ordered.tables.iter().enumerate() {
+        let _ = writeln!(out, "  {:>3}  {}", i + 1, t.name);
+    }
+    cycles_section(&mut out, &ordered.self_references, &ordered.cycles);
+    let deferred: Vec<_> = ordered.foreign_keys.iter().filter(|(_, d)| *d).collect();
+    if !deferred.is_empty() {
+        out.push_str("\nforeign keys no load order satisfies (restore drops and re-adds them)\n");
+        for (fk, _) in deferred {
+            let _ = writeln!(
+                out,
+                "  {} on {} -> {}{}",
+                fk.name,
+                fk.relation,
+                fk.referenced,
+                if fk.deferrable { " (deferrable)" } else { "" }
+            );
+        }
+    }
+    out
+}
+
+fn cycles_section(
+    out: &mut String,
+    self_references: &[QualifiedName],
+    cycles: &[Vec<QualifiedName>],
+) {
+    if !self_references.is_empty() {
+        out.push_str("\nself-references\n");
+        for t in self_references {
+            let _ = writeln!(out, "  {t}");
+        }
+    }
+    if !cycles.is_empty() {
+        out.push_str("\ncycles\n");
+        for cycle in cycles {
+            let names: Vec<String> = cycle.iter().map(|t| t.to_string()).collect();
+            let _ = writeln!(out, "  {}", names.join(" <-> "));
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! What a load must suspend and put back exactly: user triggers, foreign
+//! keys, and sequence states. All of it runs inside the restore transaction,
+//! as the tables' owner: no superuser, no session_replication_role.
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+
+use crate::artifact::SequenceEntry;
+use crate::catalog::{ForeignKey, Trigger};
+use crate::pg::sql::{self, TriggerState};
+
+/// Disable every enabled user trigger, one relation at a time (disabling on
+/// a partitioned table does not reach triggers defined on its partitions).
+pub async fn disable_triggers(client: &Client, triggers: &[Trigger]) -> Result<()> {
+    for trigger in triggers
+        .iter()
+        .filter(|t| t.state != TriggerState::Disabled)
+    {
+        client
+            .batch_execute(&sql::set_trigger_state(
+                &trigger.relation,
+                &trigger.name,
+                TriggerState::Disabled,
+            ))
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot disable trigger {} on {}",
+                    trigger.name, trigger.relation
+                )
+            })?;
+    }
+    Ok(())
+}
+
+/// Put every trigger back in the state it had (enabled, replica, always).
+pub async fn restore_triggers(client: &Client, triggers: &[Trigger]) -> Result<()> {
+    for trigger in triggers
+        .iter()
+        .filter(|t| t.state != TriggerState::Disabled)
+    {
+        client
+            .batch_execute(&sql::set_trigger_state(
+                &trigger.relation,
+                &trigger.name,
+                trigger.state,
+            ))
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot re-enable trigger {} on {}",
+                    trigger.name, trigger.relation
+                )
+            })?;
+    }
+    Ok(())
+}
+
+/// Drop foreign keys for the load. Loading without them handles cycles and
+/// self-references, and re-adding validates each key in one pass.
+pub async fn drop_foreign_keys<'a>(
+    client: &Client,
+    foreign_keys: impl IntoIterator<Item = &'a ForeignKey>,
+) -> Result<()> {
+    for fk in foreign_keys {
+        client
+            .batch_execute(&sql::drop_constraint(&fk.relation, &fk.name))
+            .await
+            .with_context(|| format!("cannot drop constraint {} on {}", fk.name, fk.relation))?;
+    }
+    Ok(())
+}
+
+/// Re-add foreign keys from the definitions the server printed, with their
+/// comments, so each is exactly what it was. Validation failures name the
+/// constraint.
+pub async fn add_foreign_keys<'a>(
+    client: &Client,
+    foreign_keys: impl IntoIterator<Item = &'a ForeignKey>,
+) -> Result<()> {
+    for fk in foreign_keys {
+        client
+            .batch_execute(&sql::add_constraint(&fk.relation, &fk.name, &fk.definition))
+            .await
+            .with_context(|| {
+                format!(
+                    "foreign key {} on {} does not hold for the restored data",
+                    fk.name, fk.relation
+                )
+            })?;
+        if let Some(comment) = &fk.comment {
+            let statement: String = client
+                .query_one(
+                    sql::COMMENT_ON_CONSTRAINT,
+                    &[&fk.name, &fk.relation.quoted(), comment],
+                )
+                .await?
+                .get(0);
+            client
+                .batch_execute(&statement)
+                .await
+                .with_context(|| format!("cannot restore the comment of {}", fk.name))?;
+        }
+    }
+    Ok(())
+}
+
+/// Set each sequence to its dumped state, transactionally (see
+/// [`sql::restart_sequence`]).
+pub async fn set_sequences(client: &Client, sequences: &[SequenceEntry]) -> Result<()> {
+    for sequence in sequences {
+        client
+            .batch_execute(&sql::restart_sequence(&sequence.name))
+            .await
+            .with_context(|| format!("cannot reset sequence {}", sequence.name))?;
+        client
+            .execute(
+                sql::SET_SEQUENCE,
+                &[
+                    &sequence.name.quoted(),
+                    &sequence.last_value,
+                    &sequence.is_called,
+                ],
+            )
+            .await
+            .with_context(|| format!("cannot set sequence {}", sequence.name))?;
+    }
+    Ok(())
+}

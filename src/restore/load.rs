@@ -1,0 +1,94 @@
+//! Loading one table: artifact member -> gunzip -> COPY FROM STDIN, with the
+//! data checksum and row count checked as the bytes stream past.
+//!
+//! Reading and decompressing run on a blocking thread feeding a bounded
+//! channel; the socket is written on the async side. Memory stays flat.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use bytes::Bytes;
+use futures_util::SinkExt;
+use tokio::sync::mpsc;
+use tokio_postgres::Client;
+
+use crate::artifact::{check_data, ArtifactReader, DataDigest, TableEntry};
+use crate::pg::sql;
+use crate::progress::Progress;
+
+const CHUNK: usize = 256 << 10;
+const QUEUE_DEPTH: usize = 16;
+
+/// COPY the table at `position` of the artifact into the target. Fails,
+/// naming the table, if the data does not match the manifest.
+pub async fn load_table(
+    client: &Client,
+    reader: &Arc<ArtifactReader>,
+    position: usize,
+    progress: &Progress,
+) -> Result<()> {
+    let entry: &TableEntry = &reader.manifest().tables[position];
+    let columns: Vec<&str> = entry.columns.iter().map(|c| c.name.as_str()).collect();
+    let sink = client
+        .copy_in::<_, Bytes>(&sql::copy_in(&entry.name, &columns))
+        .await?;
+    futures_util::pin_mut!(sink);
+
+    let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE_DEPTH);
+    let source = Arc::clone(reader);
+    let producer = tokio::task::spawn_blocking(move || -> Result<()> {
+        let entry = &source.manifest().tables[position];
+        let mut data = source.table_data(position)?;
+        let mut digest = DataDigest::new();
+        loop {
+            let mut buf = vec![0; CHUNK];
+            let n = read_full(&mut data, &mut buf)
+                .with_context(|| format!("cannot read the data of table {}", entry.name))?;
+            if n == 0 {
+                break;
+            }
+            buf.truncate(n);
+            digest.update(&buf);
+            if tx.blocking_send(Bytes::from(buf)).is_err() {
+                // The loader stopped; its error is the one to report.
+                return Ok(());
+            }
+        }
+        check_data(entry, digest)?;
+        Ok(())
+    });
+
+    let mut bar = progress.table(&entry.name.to_string(), Some(entry.bytes));
+    while let Some(chunk) = rx.recv().await {
+        bar.advance(&chunk);
+        progress.advance_bytes(chunk.len() as u64);
+        sink.send(chunk).await?;
+    }
+    // Check the data before letting COPY finish: a damaged stream must not
+    // look like a complete table, even inside the transaction.
+    producer.await??;
+    let loaded = sink.as_mut().finish().await?;
+    if loaded != entry.rows {
+        bail!(
+            "table {}: the server loaded {loaded} rows, the artifact holds {}",
+            entry.name,
+            entry.rows
+        );
+    }
+    Ok(())
+}
+
+/// Read until `buf` is full or the input ends, so chunks are large.
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}

@@ -1,0 +1,158 @@
+//! What the target holds for an artifact, checked before any write: the
+//! tables exist with compatible columns, the sequences exist, and no table
+//! outside the artifact has rows that would lose what they reference.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+
+use super::compat::check_columns;
+use crate::artifact::Manifest;
+use crate::catalog::{self, ForeignKey, Table, Trigger};
+use crate::error::Error;
+use crate::pg::{sql, QualifiedName};
+
+/// The target's side of a restore, read inside the restore transaction.
+#[derive(Debug)]
+pub struct Target {
+    /// The artifact's tables in the target, in the artifact's (restore) order.
+    pub tables: Vec<Table>,
+    /// Foreign keys on or pointing at the artifact's relations: all are
+    /// dropped for the load and re-added, exactly, after it.
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Foreign keys from tables outside the artifact into it.
+    pub outside_foreign_keys: Vec<ForeignKey>,
+    pub triggers: Vec<Trigger>,
+    /// Current row count of each table, in `tables` order.
+    pub row_counts: Vec<i64>,
+}
+
+/// Finds sequences by ($1 schemas, $2 names), pairwise.
+const SEQUENCES_NAMED: &str = "
+SELECT n.nspname, c.relname
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN unnest($1::text[], $2::text[]) AS w(nspname, relname)
+  ON w.nspname = n.nspname AND w.relname = c.relname
+WHERE c.relkind = 'S'";
+
+impl Target {
+    /// Read and check the target for `manifest`. Refusals come back as
+    /// typed errors (exit 3) before anything is written.
+    pub async fn read(client: &Client, manifest: &Manifest) -> Result<Self> {
+        let names: Vec<QualifiedName> = manifest.tables.iter().map(|t| t.name.clone()).collect();
+        let mut found: HashMap<QualifiedName, Table> = catalog::tables_named(client, &names)
+            .await?
+            .into_iter()
+            .map(|t| (t.name.clone(), t))
+            .collect();
+        let mut tables = Vec::with_capacity(names.len());
+        for entry in &manifest.tables {
+            let table = found
+                .remove(&entry.name)
+                .ok_or_else(|| Error::MissingTable {
+                    table: entry.name.to_string(),
+                })?;
+            check_columns(entry, &table)?;
+            tables.push(table);
+        }
+        check_sequences(client, manifest).await?;
+
+        let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
+        let relations = catalog::relations(client, &table_oids).await?;
+        let relation_oids: Vec<u32> = relations.iter().map(|r| r.oid).collect();
+        let inside: HashSet<u32> = table_oids.iter().copied().collect();
+        let (foreign_keys, outside_foreign_keys): (Vec<_>, Vec<_>) =
+            catalog::foreign_keys(client, &relation_oids)
+                .await?
+                .into_iter()
+                .partition(|fk| inside.contains(&fk.table_oid));
+        let triggers = catalog::triggers(client, &relation_oids).await?;
+
+        let mut row_counts = Vec::with_capacity(tables.len());
+        for table in &tables {
+            let row = client
+                .query_one(&sql::count_rows(&table.name, table.has_children), &[])
+                .await
+                .with_context(|| format!("cannot count rows of {}", table.name))?;
+            row_counts.push(row.get(0));
+        }
+        let target = Self {
+            tables,
+            foreign_keys,
+            outside_foreign_keys,
+            triggers,
+            row_counts,
+        };
+        target.check_outside_references(client).await?;
+        Ok(target)
+    }
+
+    /// Refuse if a table outside the artifact has rows referencing one of
+    /// its tables: emptying it would break them, and seedpack never cascades.
+    pub async fn check_outside_references(&self, client: &Client) -> Result<()> {
+        for fk in &self.outside_foreign_keys {
+            let row = client
+                .query_one(&sql::any_referencing_row(&fk.relation, &fk.columns), &[])
+                .await
+                .with_context(|| format!("cannot check rows of {}", fk.relation))?;
+            if row.get::<_, bool>(0) {
+                return Err(Error::ReferencedFromOutside {
+                    referencing: fk.relation.to_string(),
+                    referenced: fk.referenced.to_string(),
+                    constraint: fk.name.clone(),
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Every foreign key to drop and re-add: the artifact's own and those
+    /// pointing into it from outside (which hold no referencing rows).
+    pub fn all_foreign_keys(&self) -> impl Iterator<Item = &ForeignKey> {
+        self.foreign_keys.iter().chain(&self.outside_foreign_keys)
+    }
+
+    /// Tables to lock: the artifact's and the outside tables referencing them.
+    pub fn tables_to_lock(&self) -> Vec<&QualifiedName> {
+        let mut names: Vec<&QualifiedName> = self.tables.iter().map(|t| &t.name).collect();
+        for fk in &self.outside_foreign_keys {
+            if !names.contains(&&fk.relation) {
+                names.push(&fk.relation);
+            }
+        }
+        names
+    }
+}
+
+async fn check_sequences(client: &Client, manifest: &Manifest) -> Result<()> {
+    let schemas: Vec<&str> = manifest
+        .sequences
+        .iter()
+        .map(|s| s.name.schema.as_str())
+        .collect();
+    let names: Vec<&str> = manifest
+        .sequences
+        .iter()
+        .map(|s| s.name.name.as_str())
+        .collect();
+    let found: HashSet<QualifiedName> = client
+        .query(SEQUENCES_NAMED, &[&schemas, &names])
+        .await
+        .context("cannot look up the target sequences")?
+        .iter()
+        .map(|row| QualifiedName::new(row.get::<_, String>(0), row.get::<_, String>(1)))
+        .collect();
+    for sequence in &manifest.sequences {
+        if !found.contains(&sequence.name) {
+            return Err(Error::Refused(format!(
+                "sequence {} does not exist in the target database",
+                sequence.name
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
