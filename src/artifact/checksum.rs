@@ -52,7 +52,7 @@ mod tests {
         d.update(b"1\ta\\nb\n2");
         d.update(b"\tc\n");
         assert_eq!(d.rows(), 2);
-        assert_eq!(d.bytes(), 12);
+        assert_eq!(d.bytes(), 11);
         assert_eq!(d.finish(), sha256_hex(b"1\ta\\nb\n2\tc\n"));
     }
 }
