@@ -67,9 +67,14 @@ impl ArtifactReader {
         let entries = archive
             .entries_with_seek()
             .map_err(|e| not_artifact(e.to_string()))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| {
-                ArtifactError::Damaged(format!("tar structure is broken or truncated: {e}"))
+        for (index, entry) in entries.enumerate() {
+            // The tar crate's messages quote the bad bytes; say where instead.
+            let entry = entry.map_err(|_| match index {
+                0 => not_artifact("it does not start with a tar header".into()),
+                _ => ArtifactError::Damaged(format!(
+                    "tar header {} is broken or truncated",
+                    index + 1
+                )),
             })?;
             let name = entry
                 .path()
@@ -104,6 +109,11 @@ impl ArtifactReader {
             }
         }
 
+        if file_len < end_of_members + 2 * BLOCK {
+            return Err(ArtifactError::Damaged(
+                "truncated: the end-of-archive marker is missing".into(),
+            ));
+        }
         let manifest_span = members
             .get(MANIFEST_MEMBER)
             .copied()

@@ -31,7 +31,8 @@ pub struct Table {
     pub oid: u32,
     pub name: QualifiedName,
     pub partitioned: bool,
-    /// Has inheritance children (not partitions): read and emptied `ONLY`.
+    /// A plain table with inheritance children (partitions do not count):
+    /// its own rows are read, emptied and counted `ONLY`.
     pub has_children: bool,
     pub columns: Vec<Column>,
     pub primary_key: Vec<String>,

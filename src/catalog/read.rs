@@ -14,7 +14,8 @@ use crate::pg::QualifiedName;
 /// system schemas, not owned by an extension.
 const LIST_TABLES: &str = "
 SELECT c.oid, n.nspname, c.relname, c.relkind = 'p' AS partitioned,
-       EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) AS has_children
+       c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+                                   WHERE i.inhparent = c.oid) AS has_children
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -27,7 +28,8 @@ ORDER BY n.nspname, c.relname";
 /// The same for tables named by ($1 schemas, $2 names), pairwise.
 const TABLES_NAMED: &str = "
 SELECT c.oid, n.nspname, c.relname, c.relkind = 'p' AS partitioned,
-       EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) AS has_children
+       c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+                                   WHERE i.inhparent = c.oid) AS has_children
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN unnest($1::text[], $2::text[]) AS w(nspname, relname)

@@ -1,0 +1,233 @@
+//! One transaction: killing the client or the server, an interrupt, or data
+//! that does not match its checksum leaves the target exactly as it was.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use seedpack::artifact::{content_id, Manifest};
+
+use crate::support::{cluster, scratch, seedpack, Cluster, TestDb};
+
+const SCHEMA: &str = "
+CREATE TABLE public.big (id serial PRIMARY KEY, payload text NOT NULL);
+CREATE TABLE public.small (id int PRIMARY KEY, big_id int REFERENCES public.big);";
+
+fn source(cluster: &'static Cluster, label: &str) -> TestDb {
+    TestDb::on(cluster, &format!("{label}_src")).with_sql(SCHEMA).with_sql(
+        "INSERT INTO public.big (payload) SELECT repeat(md5(i::text), 2) FROM generate_series(1, 50000) i;
+         INSERT INTO public.small SELECT i, i FROM generate_series(1, 1000) i;",
+    )
+}
+
+fn target(cluster: &'static Cluster, label: &str) -> TestDb {
+    TestDb::on(cluster, &format!("{label}_dst")).with_sql(SCHEMA).with_sql(
+        "INSERT INTO public.big (payload) VALUES ('old one'), ('old two');
+         INSERT INTO public.small VALUES (1, 2);",
+    )
+}
+
+/// A psql session holding a transaction that used `big_id_seq`: the
+/// restore's `ALTER SEQUENCE` (after every table is loaded) waits for it.
+struct SequenceHolder(Child);
+
+impl SequenceHolder {
+    fn hold(db: &TestDb) -> SequenceHolder {
+        let mut child = Command::new(db.cluster.bindir.join("psql"))
+            .args(["-X", "-q", "-d", &db.url()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("psql");
+        child
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(b"BEGIN;\nSELECT nextval('public.big_id_seq');\n")
+            .unwrap();
+        wait_for(db, "the lock holder", "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database()");
+        SequenceHolder(child)
+    }
+
+    fn release(mut self) {
+        if let Some(mut stdin) = self.0.stdin.take() {
+            let _ = stdin.write_all(b"ROLLBACK;\n");
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// Poll until `query` returns a non-zero count, or fail after 60 s.
+fn wait_for(db: &TestDb, what: &str, query: &str) {
+    let start = Instant::now();
+    loop {
+        if db.try_sql(query).map(|n| n != "0").unwrap_or(false) {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Start a restore and wait until every table is loaded and it is blocked,
+/// inside its transaction, on the held sequence.
+fn restore_until_blocked(db: &TestDb, artifact: &Path) -> Child {
+    let child = seedpack(&["restore", "--yes", "-q", "-f", artifact.to_str().unwrap(), "--dsn", &db.url()])
+        .secret(&db.cluster.owner_password)
+        .spawn();
+    wait_for(
+        db,
+        "the restore to block on the sequence",
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedpack'
+           AND wait_event_type = 'Lock' AND query LIKE 'ALTER SEQUENCE%'",
+    );
+    child
+}
+
+fn dump_to(db: &TestDb, dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("a.seedpack");
+    seedpack(&["dump", "-q", "--dsn", &db.url(), "-o", path.to_str().unwrap()])
+        .secret(&db.cluster.owner_password)
+        .run()
+        .ok();
+    path
+}
+
+fn wait_until_no_seedpack_session(db: &TestDb) {
+    let start = Instant::now();
+    while db.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedpack'") != "0" {
+        assert!(start.elapsed() < Duration::from_secs(60), "seedpack's session did not end");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn killing_the_client_mid_restore_leaves_the_target_as_it_was() {
+    let shared = cluster::shared();
+    let (src, dst) = (source(shared, "kill9"), target(shared, "kill9"));
+    let dir = scratch();
+    let artifact = dump_to(&src, dir.path());
+    let holder = SequenceHolder::hold(&dst);
+    let before = dst.snapshot();
+    let mut child = restore_until_blocked(&dst, &artifact);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // The orphaned backend notices its client is gone once its lock wait
+    // ends; with no COMMIT ever sent, it can only roll back.
+    holder.release();
+    wait_until_no_seedpack_session(&dst);
+    assert_eq!(dst.snapshot(), before);
+}
+
+#[test]
+fn ctrl_c_mid_restore_rolls_back_and_exits_130() {
+    let shared = cluster::shared();
+    let (src, dst) = (source(shared, "sigint"), target(shared, "sigint"));
+    let dir = scratch();
+    let artifact = dump_to(&src, dir.path());
+    let holder = SequenceHolder::hold(&dst);
+    let before = dst.snapshot();
+    let child = restore_until_blocked(&dst, &artifact);
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("rolled back; nothing was changed"), "{stderr}");
+    holder.release();
+    wait_until_no_seedpack_session(&dst);
+    assert_eq!(dst.snapshot(), before);
+}
+
+#[test]
+fn stopping_the_server_mid_restore_leaves_the_target_as_it_was() {
+    // A cluster of its own: the other tests keep theirs running.
+    let own: &'static Cluster = Box::leak(Box::new(Cluster::start()));
+    let (src, dst) = (source(own, "crash"), target(own, "crash"));
+    let dir = scratch();
+    let artifact = dump_to(&src, dir.path());
+    let holder = SequenceHolder::hold(&dst);
+    let before = dst.snapshot();
+    let child = restore_until_blocked(&dst, &artifact);
+    own.stop_immediately();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    holder.release();
+    own.restart();
+    // Crash recovery moves sequences ahead of their logged values, as
+    // PostgreSQL always does; everything else must be exactly as before.
+    let without_sequences = |s: String| s.split("== sequences").next().unwrap().to_owned();
+    assert_eq!(without_sequences(dst.snapshot()), without_sequences(before));
+}
+
+/// Rewrite an artifact with a consistent manifest (checksums of members and
+/// content id recomputed) whose expectations for table `big` are wrong, so
+/// only the checks made while streaming can catch it.
+fn tamper(original: &Path, out: &Path, edit: impl Fn(&mut Manifest)) {
+    let mut archive = tar::Archive::new(std::fs::File::open(original).unwrap());
+    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+        members.push((name, bytes));
+    }
+    let mut manifest: Manifest =
+        serde_json::from_slice(&members.iter().find(|(n, _)| n == "manifest.json").unwrap().1).unwrap();
+    edit(&mut manifest);
+    manifest.content_id = content_id(&manifest.tables, &manifest.foreign_keys, &manifest.sequences);
+    let json = serde_json::to_vec_pretty(&manifest).unwrap();
+    let sum = format!("{}\n", sha256_hex(&json));
+    let mut builder = tar::Builder::new(std::fs::File::create(out).unwrap());
+    for (name, bytes) in &members {
+        let data: &[u8] = match name.as_str() {
+            "manifest.json" => &json,
+            "manifest.sha256" => sum.as_bytes(),
+            _ => bytes,
+        };
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, data).unwrap();
+    }
+    builder.finish().unwrap();
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn data_that_does_not_match_its_manifest_rolls_back() {
+    let shared = cluster::shared();
+    let (src, dst) = (source(shared, "mismatch"), target(shared, "mismatch"));
+    let before = dst.snapshot();
+    let dir = scratch();
+    let artifact = dump_to(&src, dir.path());
+    let big = |m: &mut Manifest| -> usize { m.tables.iter().position(|t| t.name.name == "big").unwrap() };
+
+    let bad_sum = dir.path().join("bad-sum.seedpack");
+    tamper(&artifact, &bad_sum, |m| {
+        let i = big(m);
+        m.tables[i].data_sha256 = "0".repeat(64);
+    });
+    let run = crate::support::restore(&dst, &bad_sum).expect_code(2);
+    assert!(run.stderr.contains("checksum mismatch in data of table \"public\".\"big\""), "{}", run.stderr);
+    assert_eq!(dst.snapshot(), before);
+
+    let bad_rows = dir.path().join("bad-rows.seedpack");
+    tamper(&artifact, &bad_rows, |m| {
+        let i = big(m);
+        m.tables[i].rows += 1;
+    });
+    let run = crate::support::restore(&dst, &bad_rows).expect_code(2);
+    assert!(run.stderr.contains("row count mismatch in table \"public\".\"big\""), "{}", run.stderr);
+    assert_eq!(dst.snapshot(), before);
+}

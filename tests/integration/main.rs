@@ -1,0 +1,26 @@
+//! seedpack's integration tests: one binary, real PostgreSQL.
+//!
+//! Each test makes its own databases on a throwaway cluster (see
+//! `support::cluster`), so tests run in parallel; a failed test keeps its
+//! databases and cluster for inspection.
+//!
+//! Modules:
+//! - `roundtrip`: every type, identifier and table shape survives dump and restore
+//! - `cycles`:    self-references and cycles restore without superuser, constraints exact
+//! - `triggers`:  user triggers do not fire and keep their states
+//! - `damage`:    flipped bytes and truncation are refused before the database is touched
+//! - `refusals`:  missing tables, incompatible columns, outside references, no terminal
+//! - `atomicity`: killing the client or the server mid-restore changes nothing
+//! - `connection`: DSN forms, PG* variables, and connection failures
+//! - `commands`:  verify, inspect and plan as users run them
+
+mod support;
+
+mod atomicity;
+mod commands;
+mod connection;
+mod cycles;
+mod damage;
+mod refusals;
+mod roundtrip;
+mod triggers;

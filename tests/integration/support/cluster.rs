@@ -1,0 +1,332 @@
+//! A throwaway PostgreSQL cluster for the tests, or an existing server.
+//!
+//! `SEEDPACK_TEST_DSN` (a superuser-ish URL able to create roles and
+//! databases) points the tests at an existing server. Otherwise the binaries
+//! are found via `SEEDPACK_TEST_PG_BINDIR`, `PATH`, `pg_config --bindir`, or
+//! `/usr/lib/postgresql/*/bin`, and a cluster is made in a temp dir on a
+//! random port, run as the `postgres` OS user when the tests run as root.
+//! A watchdog process stops it when the test process exits; the directory
+//! is kept if a test failed, so its database can be inspected.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// Name and password of the non-superuser role that owns every test database.
+pub const OWNER: &str = "seedpack_owner";
+
+#[derive(Debug)]
+pub struct Cluster {
+    pub host: String,
+    pub port: u16,
+    /// libpq URL of a role that may create databases and roles.
+    pub admin_url: String,
+    pub owner_password: String,
+    /// Where psql and the server binaries live.
+    pub bindir: PathBuf,
+    /// The cluster's directory, when the tests made it.
+    pub dir: Option<PathBuf>,
+}
+
+static SHARED: OnceLock<Cluster> = OnceLock::new();
+
+/// The cluster shared by all tests of this process.
+pub fn shared() -> &'static Cluster {
+    SHARED.get_or_init(|| match std::env::var("SEEDPACK_TEST_DSN") {
+        Ok(url) if !url.is_empty() => Cluster::existing(url),
+        _ => Cluster::start(),
+    })
+}
+
+fn fail(message: &str) -> ! {
+    panic!(
+        "{message}\n\nseedpack's tests need PostgreSQL server binaries (initdb, pg_ctl, postgres, psql). \
+         Install them (Debian/Ubuntu: apt-get install postgresql), or set SEEDPACK_TEST_PG_BINDIR \
+         to their directory, or set SEEDPACK_TEST_DSN to a URL of a running server whose user may \
+         create roles and databases."
+    )
+}
+
+/// Where the server binaries are, or a failure that says how to get them.
+pub fn find_bindir() -> PathBuf {
+    if let Ok(dir) = std::env::var("SEEDPACK_TEST_PG_BINDIR") {
+        let dir = PathBuf::from(dir);
+        if dir.join("initdb").is_file() {
+            return dir;
+        }
+        fail(&format!("SEEDPACK_TEST_PG_BINDIR={} has no initdb", dir.display()));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            // Follow symlinks (/usr/local/bin/initdb -> .../15/bin/initdb) to
+            // the directory that also holds psql and pg_ctl.
+            let Ok(initdb) = dir.join("initdb").canonicalize() else {
+                continue;
+            };
+            if let Some(real) = initdb.parent() {
+                if real.join("pg_ctl").is_file() && real.join("psql").is_file() {
+                    return real.to_path_buf();
+                }
+            }
+        }
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if dir.join("initdb").is_file() {
+            return dir;
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let major = e.file_name().to_string_lossy().parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").is_file().then_some((major, bin))
+        })
+        .collect();
+    versions.sort();
+    match versions.pop() {
+        Some((_, bin)) => bin,
+        None => fail("no PostgreSQL server binaries found"),
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Run a server binary, as `postgres` when we are root (the server refuses root).
+fn server_command(bindir: &Path, program: &str) -> Command {
+    if is_root() {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(bindir.join(program));
+        cmd
+    } else {
+        Command::new(bindir.join(program))
+    }
+}
+
+fn run_ok(mut cmd: Command, what: &str) {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| fail(&format!("cannot run {what}: {e}")));
+    if !out.status.success() {
+        fail(&format!(
+            "{what} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free local port")
+}
+
+fn random_secret() -> String {
+    // RandomState is seeded randomly per process: unpredictable enough here.
+    use std::hash::{BuildHasher, RandomState};
+    format!("pw{:016x}", RandomState::new().hash_one(std::process::id()))
+}
+
+impl Cluster {
+    /// initdb + pg_ctl start in a fresh temp dir on a random port.
+    pub fn start() -> Cluster {
+        let bindir = find_bindir();
+        let dir = tempfile::Builder::new()
+            .prefix("seedpack-test-")
+            .tempdir()
+            .expect("temp dir")
+            .keep();
+        let superuser_password = random_secret();
+        std::fs::write(dir.join("pwfile"), &superuser_password).expect("write pwfile");
+        if is_root() {
+            run_ok(
+                {
+                    let mut c = Command::new("chown");
+                    c.args(["-R", "postgres:"]).arg(&dir);
+                    c
+                },
+                "chown of the test cluster directory",
+            );
+        }
+        let data = dir.join("data");
+        let mut initdb = server_command(&bindir, "initdb");
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "-A", "scram-sha-256", "-E", "UTF8", "--locale=C"])
+            .arg(format!("--pwfile={}", dir.join("pwfile").display()));
+        run_ok(initdb, "initdb");
+
+        let port = free_port();
+        // In the configuration file, not on the command line, so that a
+        // restart (after a simulated crash) comes back on the same port.
+        // fsync off: these clusters never outlive an OS crash.
+        let settings = format!(
+            "\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
+             fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n",
+            dir.display()
+        );
+        let mut conf = std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.conf"))
+            .expect("open postgresql.conf");
+        std::io::Write::write_all(&mut conf, settings.as_bytes()).expect("write postgresql.conf");
+        let cluster = Cluster {
+            host: "127.0.0.1".into(),
+            port,
+            admin_url: format!("postgresql://postgres:{superuser_password}@127.0.0.1:{port}/postgres"),
+            owner_password: random_secret() + "o",
+            bindir,
+            dir: Some(dir),
+        };
+        cluster.restart();
+        spawn_watchdog(&cluster.bindir, cluster.dir.as_ref().unwrap(), &data);
+        cluster.create_owner();
+        cluster
+    }
+
+    fn existing(admin_url: String) -> Cluster {
+        let probe = Cluster {
+            host: String::new(),
+            port: 0,
+            admin_url,
+            owner_password: random_secret() + "o",
+            bindir: find_bindir_for_client(),
+            dir: None,
+        };
+        let where_ = probe
+            .admin_sql("SELECT host(inet_server_addr()) || ' ' || inet_server_port()")
+            .unwrap_or_else(|e| fail(&format!("cannot use SEEDPACK_TEST_DSN: {e}")));
+        let (host, port) = where_
+            .split_once(' ')
+            .unwrap_or_else(|| fail("SEEDPACK_TEST_DSN must connect over TCP"));
+        let cluster = Cluster {
+            host: host.to_owned(),
+            port: port.parse().expect("port"),
+            ..probe
+        };
+        cluster.create_owner();
+        cluster
+    }
+
+    fn create_owner(&self) {
+        let sql = format!(
+            "DO $$ BEGIN
+               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OWNER}') THEN
+                 CREATE ROLE {OWNER} LOGIN NOSUPERUSER CREATEDB;
+               END IF;
+             END $$;
+             ALTER ROLE {OWNER} PASSWORD '{}';",
+            self.owner_password
+        );
+        self.admin_sql(&sql)
+            .unwrap_or_else(|e| fail(&format!("cannot create the test role: {e}")));
+    }
+
+    /// Run SQL as the admin role; stdout of `psql -At`.
+    pub fn admin_sql(&self, sql: &str) -> Result<String, String> {
+        psql(&self.bindir, &self.admin_url, sql)
+    }
+
+    /// A URL for the owner role and `database`.
+    pub fn owner_url(&self, database: &str) -> String {
+        format!(
+            "postgresql://{OWNER}:{}@{}:{}/{database}",
+            self.owner_password, self.host, self.port
+        )
+    }
+
+    /// Stop the server immediately, as a crash would (dedicated clusters only).
+    pub fn stop_immediately(&self) {
+        let dir = self.dir.as_ref().expect("a cluster the tests made");
+        let mut cmd = server_command(&self.bindir, "pg_ctl");
+        cmd.arg("-D").arg(dir.join("data")).args(["-m", "immediate", "-w", "stop"]);
+        run_ok(cmd, "pg_ctl stop");
+    }
+
+    /// Start the (stopped) server and wait until it accepts connections.
+    pub fn restart(&self) {
+        let dir = self.dir.as_ref().expect("a cluster the tests made");
+        let mut cmd = server_command(&self.bindir, "pg_ctl");
+        cmd.arg("-D")
+            .arg(dir.join("data"))
+            .arg("-l")
+            .arg(dir.join("server.log"))
+            .args(["-w", "-t", "60", "start"]);
+        run_ok(cmd, "pg_ctl start");
+    }
+
+    /// Mark the cluster to be kept after the tests: a test failed.
+    pub fn keep(&self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::write(dir.join("keep"), "a test failed\n");
+        }
+    }
+}
+
+/// psql for SEEDPACK_TEST_DSN runs: any bindir with psql, else PATH.
+fn find_bindir_for_client() -> PathBuf {
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        if dir.join("psql").is_file() {
+            return dir;
+        }
+    }
+    find_bindir()
+}
+
+/// `psql -At` one script against `url`; stdout, or stderr as the error.
+pub fn psql(bindir: &Path, url: &str, sql: &str) -> Result<String, String> {
+    let out = Command::new(bindir.join("psql"))
+        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        .env_remove("PGOPTIONS")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// A process that outlives nothing: when this test process exits (however
+/// it exits), it stops the server and removes the directory unless a
+/// failed test asked to keep it.
+fn spawn_watchdog(bindir: &Path, dir: &Path, data: &Path) {
+    let stop = if is_root() {
+        format!("runuser -u postgres -- {}/pg_ctl", bindir.display())
+    } else {
+        format!("{}/pg_ctl", bindir.display())
+    };
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done
+         {stop} -D '{data}' -m immediate stop >/dev/null 2>&1
+         if [ -e '{dir}/keep' ]; then
+           echo \"seedpack tests: a test failed; cluster kept in {dir} (start: pg_ctl -D {data} start)\" >&2
+         else
+           rm -rf '{dir}'
+         fi",
+        pid = std::process::id(),
+        data = data.display(),
+        dir = dir.display(),
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn the cluster watchdog");
+}

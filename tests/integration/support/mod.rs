@@ -1,0 +1,264 @@
+//! Test support: a fresh database per test on a shared throwaway cluster,
+//! and a runner for the `seedpack` binary as a user would run it.
+
+pub mod cluster;
+pub mod tar_layout;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub use cluster::Cluster;
+
+static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+
+/// A database owned by the non-superuser test role, dropped when the test
+/// passes and kept (with its cluster) when it fails.
+#[must_use]
+pub struct TestDb {
+    pub name: String,
+    pub cluster: &'static Cluster,
+}
+
+impl TestDb {
+    /// A new empty database on the shared cluster.
+    pub fn new(label: &str) -> TestDb {
+        Self::on(cluster::shared(), label)
+    }
+
+    pub fn on(cluster: &'static Cluster, label: &str) -> TestDb {
+        let name = format!(
+            "t_{label}_{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, Ordering::SeqCst)
+        );
+        cluster
+            .admin_sql(&format!(
+                "CREATE DATABASE \"{name}\" OWNER {} TEMPLATE template0 ENCODING 'UTF8'",
+                cluster::OWNER
+            ))
+            .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
+        TestDb { name, cluster }
+    }
+
+    /// Run SQL as the owner; panics with the server's message on error.
+    pub fn with_sql(self, sql: &str) -> Self {
+        self.sql(sql);
+        self
+    }
+
+    pub fn sql(&self, sql: &str) -> String {
+        self.try_sql(sql)
+            .unwrap_or_else(|e| panic!("SQL failed in {}: {e}\n{sql}", self.name))
+    }
+
+    pub fn try_sql(&self, sql: &str) -> Result<String, String> {
+        cluster::psql(&self.cluster.bindir, &self.url(), sql)
+    }
+
+    /// The owner's URL for this database (holds the password: never print it).
+    pub fn url(&self) -> String {
+        self.cluster.owner_url(&self.name)
+    }
+
+    /// Everything a restore must reproduce, as text: every user table's rows
+    /// (sorted), every constraint and trigger definition and state, and
+    /// every sequence's state. Read with fixed settings so the text is exact.
+    pub fn snapshot(&self) -> String {
+        let tables = self.sql(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema')
+               AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1",
+        );
+        let mut out = String::new();
+        for table in tables.lines() {
+            out.push_str(&format!("== {table}\n"));
+            out.push_str(&self.sql(&format!(
+                "SET extra_float_digits = 3; SET TimeZone = 'UTC'; SET DateStyle = 'ISO';
+                 SET IntervalStyle = 'postgres'; SET bytea_output = 'hex';
+                 SELECT t::text FROM ONLY {table} t ORDER BY t::text COLLATE \"C\""
+            )));
+            out.push('\n');
+        }
+        out.push_str("== constraints\n");
+        out.push_str(&self.sql(
+            "SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+                    || ' deferrable=' || condeferrable || ' deferred=' || condeferred
+                    || ' valid=' || convalidated || ' comment=' || coalesce(obj_description(oid, 'pg_constraint'), '')
+             FROM pg_constraint WHERE connamespace NOT IN
+               (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog','information_schema'))
+             ORDER BY 1",
+        ));
+        out.push_str("\n== triggers\n");
+        out.push_str(&self.sql(
+            "SELECT tgrelid::regclass || ' ' || tgname || ' ' || tgenabled::text || ' ' || pg_get_triggerdef(oid)
+             FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1",
+        ));
+        out.push_str("\n== sequences\n");
+        let sequences = self.sql(
+            "SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences ORDER BY 1",
+        );
+        for sequence in sequences.lines() {
+            out.push_str(&format!(
+                "{sequence} {}\n",
+                self.sql(&format!("SELECT last_value || ' ' || is_called FROM {sequence}"))
+            ));
+        }
+        out
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.cluster.keep();
+            eprintln!(
+                "kept database {} on {}:{} for inspection (user {})",
+                self.name,
+                self.cluster.host,
+                self.cluster.port,
+                cluster::OWNER
+            );
+        } else {
+            let _ = self
+                .cluster
+                .admin_sql(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// What a seedpack run printed and returned.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with the output unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(self, code: i32) -> Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        self.expect_code(0)
+    }
+}
+
+/// A `seedpack` invocation in a scratch directory, with the libpq and
+/// seedpack variables of the calling environment removed.
+#[must_use]
+pub struct Seedpack {
+    cmd: Command,
+    secrets: Vec<String>,
+}
+
+pub fn seedpack(args: &[&str]) -> Seedpack {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_seedpack"));
+    cmd.args(args);
+    for var in [
+        "SEEDPACK_DSN", "DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE",
+        "PGSSLMODE", "SOURCE_DATE_EPOCH", "RUST_BACKTRACE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let cluster = cluster::shared();
+    Seedpack {
+        cmd,
+        secrets: vec![cluster.owner_password.clone()],
+    }
+}
+
+impl Seedpack {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn current_dir(mut self, dir: &Path) -> Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    /// Also check that this string never appears in the output.
+    pub fn secret(mut self, secret: &str) -> Self {
+        self.secrets.push(secret.to_owned());
+        self
+    }
+
+    /// Spawn without waiting (for kill tests). Output is discarded.
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn seedpack")
+    }
+
+    /// Run to completion. Every run checks that no password was printed.
+    pub fn run(mut self) -> Run {
+        let output: Output = self
+            .cmd
+            .stdin(Stdio::null())
+            .output()
+            .expect("run seedpack");
+        let run = Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        for secret in &self.secrets {
+            assert!(
+                !run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()),
+                "a password appeared in seedpack's output:\n{}\n{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+        assert!(
+            !run.stderr.contains("panicked"),
+            "seedpack panicked:\n{}",
+            run.stderr
+        );
+        run
+    }
+}
+
+/// A scratch directory for artifacts, removed at the end of the test.
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("seedpack-artifacts-")
+        .tempdir()
+        .expect("temp dir")
+}
+
+/// Dump `db` into `dir/name.seedpack` and return the path.
+pub fn dump(db: &TestDb, dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.seedpack"));
+    seedpack(&["dump", "--quiet", "--dsn", &db.url(), "--output", path.to_str().unwrap()])
+        .run()
+        .ok();
+    path
+}
+
+/// Restore `artifact` into `db` with `--yes`.
+pub fn restore(db: &TestDb, artifact: &Path) -> Run {
+    seedpack(&["restore", "--yes", "--quiet", "--file", artifact.to_str().unwrap(), "--dsn", &db.url()])
+        .run()
+}
+
+/// The fixture files under tests/fixtures.
+pub fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
