@@ -92,15 +92,17 @@ pub fn content_id(
     sequences: &[SequenceEntry],
 ) -> String {
     #[derive(Serialize)]
+    struct TableContent<'a> {
+        name: &'a QualifiedName,
+        columns: &'a [ColumnEntry],
+        primary_key: &'a [String],
+        rows: u64,
+        data_sha256: &'a str,
+    }
+    #[derive(Serialize)]
     struct Content<'a> {
         format_version: u32,
-        tables: Vec<(
-            &'a QualifiedName,
-            &'a [ColumnEntry],
-            &'a [String],
-            u64,
-            &'a str,
-        )>,
+        tables: Vec<TableContent<'a>>,
         foreign_keys: &'a [ForeignKeyEntry],
         sequences: &'a [SequenceEntry],
     }
@@ -108,14 +110,12 @@ pub fn content_id(
         format_version: FORMAT_VERSION,
         tables: tables
             .iter()
-            .map(|t| {
-                (
-                    &t.name,
-                    t.columns.as_slice(),
-                    t.primary_key.as_slice(),
-                    t.rows,
-                    t.data_sha256.as_str(),
-                )
+            .map(|t| TableContent {
+                name: &t.name,
+                columns: &t.columns,
+                primary_key: &t.primary_key,
+                rows: t.rows,
+                data_sha256: &t.data_sha256,
             })
             .collect(),
         foreign_keys,

@@ -183,6 +183,15 @@ fn name_list(tables: &[&QualifiedName]) -> String {
         .join(", ")
 }
 
+/// Builds `COMMENT ON CONSTRAINT` on the server from bind parameters
+/// ($1 constraint, $2 quoted relation, $3 comment): COMMENT takes no
+/// parameters itself, and `format` quotes the literal as the server must.
+pub const COMMENT_ON_CONSTRAINT: &str =
+    "SELECT pg_catalog.format('COMMENT ON CONSTRAINT %I ON %s IS %L', $1::text, $2::text, $3::text)";
+
+/// Sets a sequence: $1 quoted name, $2 last value, $3 is_called.
+pub const SET_SEQUENCE: &str = "SELECT pg_catalog.setval($1::text::regclass, $2, $3)";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,12 +216,3 @@ mod tests {
         );
     }
 }
-
-/// Builds `COMMENT ON CONSTRAINT` on the server from bind parameters
-/// ($1 constraint, $2 quoted relation, $3 comment): COMMENT takes no
-/// parameters itself, and `format` quotes the literal as the server must.
-pub const COMMENT_ON_CONSTRAINT: &str =
-    "SELECT pg_catalog.format('COMMENT ON CONSTRAINT %I ON %s IS %L', $1::text, $2::text, $3::text)";
-
-/// Sets a sequence: $1 quoted name, $2 last value, $3 is_called.
-pub const SET_SEQUENCE: &str = "SELECT pg_catalog.setval($1::text::regclass, $2, $3)";

@@ -22,10 +22,12 @@ fn source(cluster: &'static Cluster, label: &str) -> TestDb {
 }
 
 fn target(cluster: &'static Cluster, label: &str) -> TestDb {
-    TestDb::on(cluster, &format!("{label}_dst")).with_sql(SCHEMA).with_sql(
-        "INSERT INTO public.big (payload) VALUES ('old one'), ('old two');
+    TestDb::on(cluster, &format!("{label}_dst"))
+        .with_sql(SCHEMA)
+        .with_sql(
+            "INSERT INTO public.big (payload) VALUES ('old one'), ('old two');
          INSERT INTO public.small VALUES (1, 2);",
-    )
+        )
 }
 
 /// A psql session holding a transaction that used `big_id_seq`: the
@@ -66,7 +68,10 @@ fn wait_for(db: &TestDb, what: &str, query: &str) {
         if db.try_sql(query).map(|n| n != "0").unwrap_or(false) {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -74,9 +79,17 @@ fn wait_for(db: &TestDb, what: &str, query: &str) {
 /// Start a restore and wait until every table is loaded and it is blocked,
 /// inside its transaction, on the held sequence.
 fn restore_until_blocked(db: &TestDb, artifact: &Path) -> Child {
-    let child = seedpack(&["restore", "--yes", "-q", "-f", artifact.to_str().unwrap(), "--dsn", &db.url()])
-        .secret(&db.cluster.owner_password)
-        .spawn();
+    let child = seedpack(&[
+        "restore",
+        "--yes",
+        "-q",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &db.url(),
+    ])
+    .secret(&db.cluster.owner_password)
+    .spawn();
     wait_for(
         db,
         "the restore to block on the sequence",
@@ -88,17 +101,28 @@ fn restore_until_blocked(db: &TestDb, artifact: &Path) -> Child {
 
 fn dump_to(db: &TestDb, dir: &Path) -> std::path::PathBuf {
     let path = dir.join("a.seedpack");
-    seedpack(&["dump", "-q", "--dsn", &db.url(), "-o", path.to_str().unwrap()])
-        .secret(&db.cluster.owner_password)
-        .run()
-        .ok();
+    seedpack(&[
+        "dump",
+        "-q",
+        "--dsn",
+        &db.url(),
+        "-o",
+        path.to_str().unwrap(),
+    ])
+    .secret(&db.cluster.owner_password)
+    .run()
+    .ok();
     path
 }
 
 fn wait_until_no_seedpack_session(db: &TestDb) {
     let start = Instant::now();
-    while db.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedpack'") != "0" {
-        assert!(start.elapsed() < Duration::from_secs(60), "seedpack's session did not end");
+    while db.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedpack'") != "0"
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "seedpack's session did not end"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -130,12 +154,18 @@ fn ctrl_c_mid_restore_rolls_back_and_exits_130() {
     let holder = SequenceHolder::hold(&dst);
     let before = dst.snapshot();
     let child = restore_until_blocked(&dst, &artifact);
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("rolled back; nothing was changed"), "{stderr}");
+    assert!(
+        stderr.contains("rolled back; nothing was changed"),
+        "{stderr}"
+    );
     holder.release();
     wait_until_no_seedpack_session(&dst);
     assert_eq!(dst.snapshot(), before);
@@ -177,10 +207,20 @@ fn tamper(original: &Path, out: &Path, edit: impl Fn(&mut Manifest)) {
         std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
         members.push((name, bytes));
     }
-    let mut manifest: Manifest =
-        serde_json::from_slice(&members.iter().find(|(n, _)| n == "manifest.json").unwrap().1).unwrap();
+    let mut manifest: Manifest = serde_json::from_slice(
+        &members
+            .iter()
+            .find(|(n, _)| n == "manifest.json")
+            .unwrap()
+            .1,
+    )
+    .unwrap();
     edit(&mut manifest);
-    manifest.content_id = content_id(&manifest.tables, &manifest.foreign_keys, &manifest.sequences);
+    manifest.content_id = content_id(
+        &manifest.tables,
+        &manifest.foreign_keys,
+        &manifest.sequences,
+    );
     let json = serde_json::to_vec_pretty(&manifest).unwrap();
     let sum = format!("{}\n", sha256_hex(&json));
     let mut builder = tar::Builder::new(std::fs::File::create(out).unwrap());
@@ -211,7 +251,8 @@ fn data_that_does_not_match_its_manifest_rolls_back() {
     let before = dst.snapshot();
     let dir = scratch();
     let artifact = dump_to(&src, dir.path());
-    let big = |m: &mut Manifest| -> usize { m.tables.iter().position(|t| t.name.name == "big").unwrap() };
+    let big =
+        |m: &mut Manifest| -> usize { m.tables.iter().position(|t| t.name.name == "big").unwrap() };
 
     let bad_sum = dir.path().join("bad-sum.seedpack");
     tamper(&artifact, &bad_sum, |m| {
@@ -219,7 +260,12 @@ fn data_that_does_not_match_its_manifest_rolls_back() {
         m.tables[i].data_sha256 = "0".repeat(64);
     });
     let run = crate::support::restore(&dst, &bad_sum).expect_code(2);
-    assert!(run.stderr.contains("checksum mismatch in data of table \"public\".\"big\""), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("checksum mismatch in data of table \"public\".\"big\""),
+        "{}",
+        run.stderr
+    );
     assert_eq!(dst.snapshot(), before);
 
     let bad_rows = dir.path().join("bad-rows.seedpack");
@@ -228,6 +274,11 @@ fn data_that_does_not_match_its_manifest_rolls_back() {
         m.tables[i].rows += 1;
     });
     let run = crate::support::restore(&dst, &bad_rows).expect_code(2);
-    assert!(run.stderr.contains("row count mismatch in table \"public\".\"big\""), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("row count mismatch in table \"public\".\"big\""),
+        "{}",
+        run.stderr
+    );
     assert_eq!(dst.snapshot(), before);
 }

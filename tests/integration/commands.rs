@@ -7,16 +7,28 @@ use crate::support::{dump, scratch, seedpack};
 fn dump_writes_the_default_path_with_a_sha256sum_sidecar_and_a_summary() {
     let (src, _dst) = fixture_pair("defaultpath");
     let dir = scratch();
-    let run = seedpack(&["dump", "--dsn", &src.url()]).current_dir(dir.path()).run().ok();
+    let run = seedpack(&["dump", "--dsn", &src.url()])
+        .current_dir(dir.path())
+        .run()
+        .ok();
     let artifacts: Vec<_> = std::fs::read_dir(dir.path().join("artifacts"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    let artifact = artifacts.iter().find(|n| n.ends_with(".seedpack")).expect("an artifact");
-    assert!(artifact.starts_with(&format!("{}-", src.name)), "{artifact}");
+    let artifact = artifacts
+        .iter()
+        .find(|n| n.ends_with(".seedpack"))
+        .expect("an artifact");
+    assert!(
+        artifact.starts_with(&format!("{}-", src.name)),
+        "{artifact}"
+    );
     let stamp = &artifact[src.name.len() + 1..artifact.len() - ".seedpack".len()];
     assert_eq!(stamp.len(), "20261122T100405Z".len(), "{stamp}");
-    assert!(stamp.ends_with('Z') && stamp.as_bytes()[8] == b'T', "{stamp}");
+    assert!(
+        stamp.ends_with('Z') && stamp.as_bytes()[8] == b'T',
+        "{stamp}"
+    );
     assert!(artifacts.contains(&format!("{artifact}.sha256")));
     assert_eq!(artifacts.len(), 2, "no temporary files left: {artifacts:?}");
     let check = std::process::Command::new("sha256sum")
@@ -24,7 +36,11 @@ fn dump_writes_the_default_path_with_a_sha256sum_sidecar_and_a_summary() {
         .current_dir(dir.path().join("artifacts"))
         .output()
         .unwrap();
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
 
     assert!(run.stdout.contains(artifact.as_str()), "{}", run.stdout);
     assert!(run.stdout.contains("content id "), "{}", run.stdout);
@@ -38,7 +54,11 @@ fn dump_writes_the_default_path_with_a_sha256sum_sidecar_and_a_summary() {
         .lines()
         .find(|l| l.starts_with("\"public\".\"every_type\""))
         .unwrap_or_else(|| panic!("no every_type line in {}", run.stdout));
-    assert_eq!(every_type.split_whitespace().nth(1), Some("5"), "{every_type}");
+    assert_eq!(
+        every_type.split_whitespace().nth(1),
+        Some("5"),
+        "{every_type}"
+    );
     // A standard tar: ordinary tools list it.
     let list = std::process::Command::new("tar")
         .args(["-tf", &format!("artifacts/{artifact}")])
@@ -46,29 +66,58 @@ fn dump_writes_the_default_path_with_a_sha256sum_sidecar_and_a_summary() {
         .output()
         .unwrap();
     let listing = String::from_utf8_lossy(&list.stdout);
-    assert!(listing.contains("manifest.json") && listing.contains("data/0001.copy.gz"), "{listing}");
+    assert!(
+        listing.contains("manifest.json") && listing.contains("data/0001.copy.gz"),
+        "{listing}"
+    );
 }
 
 #[test]
 fn plan_shows_order_self_references_and_cycles_in_text_and_json() {
     let (src, _dst) = fixture_pair("plan");
     let run = seedpack(&["plan", "--dsn", &src.url()]).run().ok();
-    assert!(run.stdout.contains("self-references\n  \"public\".\"category\""), "{}", run.stdout);
-    assert!(run.stdout.contains("\"public\".\"author\" <-> \"public\".\"book\""), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("self-references\n  \"public\".\"category\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("\"public\".\"author\" <-> \"public\".\"book\""),
+        "{}",
+        run.stdout
+    );
 
-    let run = seedpack(&["plan", "--json", "--dsn", &src.url()]).run().ok();
+    let run = seedpack(&["plan", "--json", "--dsn", &src.url()])
+        .run()
+        .ok();
     let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let order: Vec<String> = plan["order"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| format!("{}.{}", t["schema"].as_str().unwrap(), t["name"].as_str().unwrap()))
+        .map(|t| {
+            format!(
+                "{}.{}",
+                t["schema"].as_str().unwrap(),
+                t["name"].as_str().unwrap()
+            )
+        })
         .collect();
-    let pos = |name: &str| order.iter().position(|t| t == name).unwrap_or_else(|| panic!("{name} in {order:?}"));
+    let pos = |name: &str| {
+        order
+            .iter()
+            .position(|t| t == name)
+            .unwrap_or_else(|| panic!("{name} in {order:?}"))
+    };
     assert!(pos("public.region") < pos("public.measurement"));
     assert!(pos("public.measurement") < pos("public.measurement_note"));
     assert!(pos("Odd Schema.Order.Items \"x\"") < pos("Odd Schema.Child"));
-    assert!(!order.iter().any(|t| t.starts_with("public.measurement_eu")), "partitions are not tables of their own");
+    assert!(
+        !order.iter().any(|t| t.starts_with("public.measurement_eu")),
+        "partitions are not tables of their own"
+    );
     assert_eq!(plan["cycles"].as_array().unwrap().len(), 2);
     let deferred: Vec<&str> = plan["foreign_keys"]
         .as_array()
@@ -77,7 +126,12 @@ fn plan_shows_order_self_references_and_cycles_in_text_and_json() {
         .filter(|f| f["needs_deferral"] == true)
         .map(|f| f["name"].as_str().unwrap())
         .collect();
-    for name in ["category_parent_id_fkey", "author_favourite_book_fk", "book_author_id_fkey", "cyc_a_b_fk"] {
+    for name in [
+        "category_parent_id_fkey",
+        "author_favourite_book_fk",
+        "book_author_id_fkey",
+        "cyc_a_b_fk",
+    ] {
         assert!(deferred.contains(&name), "{name} in {deferred:?}");
     }
     assert!(!deferred.contains(&"measurement_region_fkey"));
@@ -88,13 +142,22 @@ fn inspect_shows_tables_in_restore_order_with_rows_and_checksums() {
     let (src, _dst) = fixture_pair("inspect");
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "inspect");
-    let run = seedpack(&["inspect", "-f", artifact.to_str().unwrap()]).run().ok();
-    let json = seedpack(&["inspect", "--json", "-f", artifact.to_str().unwrap()]).run().ok();
+    let run = seedpack(&["inspect", "-f", artifact.to_str().unwrap()])
+        .run()
+        .ok();
+    let json = seedpack(&["inspect", "--json", "-f", artifact.to_str().unwrap()])
+        .run()
+        .ok();
     let manifest: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let content_id = manifest["content_id"].as_str().unwrap();
     assert!(run.stdout.contains(content_id), "{}", run.stdout);
     assert!(run.stdout.contains("cycles\n"), "{}", run.stdout);
-    assert!(run.stdout.contains("\"public\".\"standalone_seq\" last_value 42 is_called false"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("\"public\".\"standalone_seq\" last_value 42 is_called false"),
+        "{}",
+        run.stdout
+    );
     let every_type = manifest["tables"]
         .as_array()
         .unwrap()
@@ -104,20 +167,52 @@ fn inspect_shows_tables_in_restore_order_with_rows_and_checksums() {
     assert_eq!(every_type["rows"], 5);
     assert_eq!(every_type["columns"].as_array().unwrap().len(), 25);
     assert_eq!(every_type["columns"][19]["type"], "public.mood");
-    let ticket = manifest["tables"].as_array().unwrap().iter().find(|t| t["name"] == "ticket").unwrap();
-    let ticket_columns: Vec<&str> = ticket["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(ticket_columns, ["id", "code"], "generated columns are not stored");
-    assert_eq!(manifest["server_version_num"].as_u64().unwrap() / 10000, src.sql("SHOW server_version_num").parse::<u64>().unwrap() / 10000);
+    let ticket = manifest["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "ticket")
+        .unwrap();
+    let ticket_columns: Vec<&str> = ticket["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ticket_columns,
+        ["id", "code"],
+        "generated columns are not stored"
+    );
+    assert_eq!(
+        manifest["server_version_num"].as_u64().unwrap() / 10000,
+        src.sql("SHOW server_version_num").parse::<u64>().unwrap() / 10000
+    );
 }
 
 #[test]
 fn usage_errors_exit_2() {
     seedpack(&["restore"]).run().expect_code(2);
-    seedpack(&["dump", "--compress-level", "12"]).run().expect_code(2);
-    let (src, _dst) = fixture_pair("usage");
-    let run = seedpack(&["dump", "--dsn", &src.url(), "--table", "no_such_table", "-o", "/tmp/never.seedpack"])
+    seedpack(&["dump", "--compress-level", "12"])
         .run()
         .expect_code(2);
-    assert!(run.stderr.contains("no table matches --table no_such_table"), "{}", run.stderr);
+    let (src, _dst) = fixture_pair("usage");
+    let run = seedpack(&[
+        "dump",
+        "--dsn",
+        &src.url(),
+        "--table",
+        "no_such_table",
+        "-o",
+        "/tmp/never.seedpack",
+    ])
+    .run()
+    .expect_code(2);
+    assert!(
+        run.stderr
+            .contains("no table matches --table no_such_table"),
+        "{}",
+        run.stderr
+    );
     assert!(!std::path::Path::new("/tmp/never.seedpack").exists());
 }

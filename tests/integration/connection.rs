@@ -3,22 +3,34 @@
 use crate::support::{cluster, seedpack, TestDb};
 
 fn small_db(label: &str) -> TestDb {
-    TestDb::new(label).with_sql("CREATE TABLE public.t (id int PRIMARY KEY); INSERT INTO public.t VALUES (1);")
+    TestDb::new(label)
+        .with_sql("CREATE TABLE public.t (id int PRIMARY KEY); INSERT INTO public.t VALUES (1);")
 }
 
 #[test]
 fn the_dsn_comes_from_flag_seedpack_dsn_database_url_or_pg_variables() {
     let db = small_db("dsnforms");
     let c = cluster::shared();
-    let planned = |run: crate::support::Run| assert!(run.stdout.contains("\"public\".\"t\""), "{}", run.stdout);
+    let planned = |run: crate::support::Run| {
+        assert!(run.stdout.contains("\"public\".\"t\""), "{}", run.stdout)
+    };
 
     planned(seedpack(&["plan", "--dsn", &db.url()]).run().ok());
     let key_value = format!(
         "host={} port={} user={} password={} dbname={}",
-        c.host, c.port, cluster::OWNER, c.owner_password, db.name
+        c.host,
+        c.port,
+        cluster::OWNER,
+        c.owner_password,
+        db.name
     );
     planned(seedpack(&["plan", "--dsn", &key_value]).run().ok());
-    planned(seedpack(&["plan"]).env("DATABASE_URL", &db.url()).run().ok());
+    planned(
+        seedpack(&["plan"])
+            .env("DATABASE_URL", &db.url())
+            .run()
+            .ok(),
+    );
     planned(
         seedpack(&["plan"])
             .env("SEEDPACK_DSN", &db.url())
@@ -50,26 +62,56 @@ fn the_dsn_comes_from_flag_seedpack_dsn_database_url_or_pg_variables() {
 
 #[test]
 fn a_malformed_dsn_is_bad_input() {
-    let run = seedpack(&["plan", "--dsn", "postgres://u:pw-in-bad-dsn@host:notaport/db"])
-        .secret("pw-in-bad-dsn")
-        .run()
-        .expect_code(2);
-    assert!(run.stderr.starts_with("seedpack: error: invalid connection string"), "{}", run.stderr);
+    let run = seedpack(&[
+        "plan",
+        "--dsn",
+        "postgres://u:pw-in-bad-dsn@host:notaport/db",
+    ])
+    .secret("pw-in-bad-dsn")
+    .run()
+    .expect_code(2);
+    assert!(
+        run.stderr
+            .starts_with("seedpack: error: invalid connection string"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn connection_failures_are_one_line_without_the_password() {
     let c = cluster::shared();
     let db = small_db("connfail");
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let cases = [
-        (format!("postgres://{}:pw-refused@127.0.0.1:{closed_port}/x", cluster::OWNER), "refused", "pw-refused"),
         (
-            format!("postgres://{}:wrong-password-123@{}:{}/{}", cluster::OWNER, c.host, c.port, db.name),
+            format!(
+                "postgres://{}:pw-refused@127.0.0.1:{closed_port}/x",
+                cluster::OWNER
+            ),
+            "refused",
+            "pw-refused",
+        ),
+        (
+            format!(
+                "postgres://{}:wrong-password-123@{}:{}/{}",
+                cluster::OWNER,
+                c.host,
+                c.port,
+                db.name
+            ),
             "password authentication failed",
             "wrong-password-123",
         ),
-        (c.owner_url("no_such_database"), "does not exist", "unused-secret"),
+        (
+            c.owner_url("no_such_database"),
+            "does not exist",
+            "unused-secret",
+        ),
         (
             format!("postgres://{}@no-such-host.invalid:5432/x", cluster::OWNER),
             "no-such-host.invalid",
@@ -77,9 +119,16 @@ fn connection_failures_are_one_line_without_the_password() {
         ),
     ];
     for (url, expected, secret) in cases {
-        let run = seedpack(&["plan", "--dsn", &url]).secret(secret).run().expect_code(1);
+        let run = seedpack(&["plan", "--dsn", &url])
+            .secret(secret)
+            .run()
+            .expect_code(1);
         assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
-        assert!(run.stderr.contains(expected), "expected {expected:?} in {}", run.stderr);
+        assert!(
+            run.stderr.contains(expected),
+            "expected {expected:?} in {}",
+            run.stderr
+        );
         assert!(run.stderr.contains("cannot connect to"), "{}", run.stderr);
     }
 }
@@ -87,7 +136,11 @@ fn connection_failures_are_one_line_without_the_password() {
 #[test]
 fn restore_and_dump_fail_cleanly_when_the_server_is_unreachable() {
     let dir = crate::support::scratch();
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("postgres://u:pw-unreach@127.0.0.1:{closed_port}/x");
     let out = dir.path().join("never.seedpack");
     seedpack(&["dump", "--dsn", &url, "-o", out.to_str().unwrap()])
@@ -95,5 +148,9 @@ fn restore_and_dump_fail_cleanly_when_the_server_is_unreachable() {
         .run()
         .expect_code(1);
     assert!(!out.exists());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "stray files left behind");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "stray files left behind"
+    );
 }

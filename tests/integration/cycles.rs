@@ -12,19 +12,31 @@ FROM pg_constraint WHERE contype = 'f' ORDER BY 1";
 fn cycles_and_self_references_restore_with_every_constraint_unchanged() {
     let (src, dst) = fixture_pair("cycles");
     let constraints_before = dst.sql(CONSTRAINTS);
-    assert!(constraints_before.contains("cyc_b_c_fk FOREIGN KEY (c_id) REFERENCES cyc_c(id) DEFERRABLE true false"));
+    assert!(constraints_before
+        .contains("cyc_b_c_fk FOREIGN KEY (c_id) REFERENCES cyc_c(id) DEFERRABLE true false"));
     assert!(constraints_before.contains("cyc_c_a_fk FOREIGN KEY (a_id) REFERENCES cyc_a(id) DEFERRABLE INITIALLY DEFERRED true true"));
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "cycles");
 
     let manifest: serde_json::Value = serde_json::from_str(
-        &seedpack(&["inspect", "--json", "-f", artifact.to_str().unwrap()]).run().ok().stdout,
+        &seedpack(&["inspect", "--json", "-f", artifact.to_str().unwrap()])
+            .run()
+            .ok()
+            .stdout,
     )
     .unwrap();
     let cycles = manifest["cycles"].to_string();
-    assert!(cycles.contains("\"author\"") && cycles.contains("\"book\""), "{cycles}");
-    assert!(cycles.contains("\"cyc_a\"") && cycles.contains("\"cyc_c\""), "{cycles}");
-    assert!(manifest["self_references"].to_string().contains("\"category\""));
+    assert!(
+        cycles.contains("\"author\"") && cycles.contains("\"book\""),
+        "{cycles}"
+    );
+    assert!(
+        cycles.contains("\"cyc_a\"") && cycles.contains("\"cyc_c\""),
+        "{cycles}"
+    );
+    assert!(manifest["self_references"]
+        .to_string()
+        .contains("\"category\""));
 
     restore(&dst, &artifact).ok();
     assert_eq!(dst.sql(CONSTRAINTS), constraints_before);
@@ -38,8 +50,12 @@ fn cycles_and_self_references_restore_with_every_constraint_unchanged() {
         assert_eq!(dst.sql(query), src.sql(query), "{query}");
     }
     // The re-added keys are enforced, as before.
-    assert!(dst.try_sql("INSERT INTO public.category VALUES (50, 999, 'orphan')").is_err());
-    assert!(dst.try_sql("UPDATE public.author SET favourite_book_id = 999").is_err());
+    assert!(dst
+        .try_sql("INSERT INTO public.category VALUES (50, 999, 'orphan')")
+        .is_err());
+    assert!(dst
+        .try_sql("UPDATE public.author SET favourite_book_id = 999")
+        .is_err());
     // The constraint comment came back too.
     assert_eq!(
         dst.sql("SELECT obj_description(oid, 'pg_constraint') FROM pg_constraint WHERE conname = 'author_favourite_book_fk'"),
@@ -52,9 +68,18 @@ fn data_that_breaks_a_foreign_key_rolls_back_naming_the_constraint() {
     let (src, dst) = fixture_pair("fkfail");
     let dir = scratch();
     let artifact = dir.path().join("books.seedpack");
-    seedpack(&["dump", "-q", "--dsn", &src.url(), "-o", artifact.to_str().unwrap(), "--table", "book"])
-        .run()
-        .ok();
+    seedpack(&[
+        "dump",
+        "-q",
+        "--dsn",
+        &src.url(),
+        "-o",
+        artifact.to_str().unwrap(),
+        "--table",
+        "book",
+    ])
+    .run()
+    .ok();
     // The target lacks author 2, whom the artifact's books reference.
     dst.sql(&crate::support::fixture("core_data.sql"));
     dst.sql(

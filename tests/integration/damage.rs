@@ -12,7 +12,12 @@ fn target_with_data(dst: &TestDb) -> String {
     dst.snapshot()
 }
 
-fn damaged_copy(original: &Path, dir: &Path, label: &str, edit: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
+fn damaged_copy(
+    original: &Path,
+    dir: &Path,
+    label: &str,
+    edit: impl FnOnce(&mut Vec<u8>),
+) -> PathBuf {
     let mut bytes = std::fs::read(original).unwrap();
     edit(&mut bytes);
     let path = dir.join(format!("{label}.seedpack"));
@@ -31,11 +36,23 @@ fn flipped_bytes_anywhere_are_refused_and_the_target_is_untouched() {
     // Positions in every kind of region: headers, data, manifest, padding, end blocks.
     let mut positions = Vec::new();
     for member in tar_layout::members(&artifact) {
-        positions.push((format!("{} header name", member.name), member.header_offset + 3));
-        positions.push((format!("{} header mtime", member.name), member.header_offset + 140));
+        positions.push((
+            format!("{} header name", member.name),
+            member.header_offset + 3,
+        ));
+        positions.push((
+            format!("{} header mtime", member.name),
+            member.header_offset + 140,
+        ));
         positions.push((format!("{} first byte", member.name), member.data_offset));
-        positions.push((format!("{} middle", member.name), member.data_offset + member.size / 2));
-        positions.push((format!("{} last byte", member.name), member.data_offset + member.size - 1));
+        positions.push((
+            format!("{} middle", member.name),
+            member.data_offset + member.size / 2,
+        ));
+        positions.push((
+            format!("{} last byte", member.name),
+            member.data_offset + member.size - 1,
+        ));
         let end = member.data_offset + member.size;
         if end % 512 != 0 {
             positions.push((format!("{} padding", member.name), end));
@@ -44,11 +61,19 @@ fn flipped_bytes_anywhere_are_refused_and_the_target_is_untouched() {
     positions.push(("end of archive".into(), len - 10));
 
     for (i, (what, at)) in positions.iter().enumerate() {
-        let damaged = damaged_copy(&artifact, dir.path(), &format!("flip{i}"), |b| b[*at as usize] ^= 0x20);
+        let damaged = damaged_copy(&artifact, dir.path(), &format!("flip{i}"), |b| {
+            b[*at as usize] ^= 0x20
+        });
         let run = restore(&dst, &damaged);
-        assert_eq!(run.code, 2, "flip in {what} (offset {at}) not refused:\n{}", run.stderr);
+        assert_eq!(
+            run.code, 2,
+            "flip in {what} (offset {at}) not refused:\n{}",
+            run.stderr
+        );
         assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
-        seedpack(&["verify", "-f", damaged.to_str().unwrap()]).run().expect_code(2);
+        seedpack(&["verify", "-f", damaged.to_str().unwrap()])
+            .run()
+            .expect_code(2);
     }
     assert_eq!(dst.snapshot(), before);
 }
@@ -60,10 +85,28 @@ fn truncated_artifacts_are_refused_and_the_target_is_untouched() {
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "trunc");
     let len = std::fs::metadata(&artifact).unwrap().len() as usize;
-    for keep in [0, 1, 511, 512, 1024, len / 3, len / 2, len - 1536, len - 1024, len - 512, len - 1] {
-        let damaged = damaged_copy(&artifact, dir.path(), &format!("cut{keep}"), |b| b.truncate(keep));
+    for keep in [
+        0,
+        1,
+        511,
+        512,
+        1024,
+        len / 3,
+        len / 2,
+        len - 1536,
+        len - 1024,
+        len - 512,
+        len - 1,
+    ] {
+        let damaged = damaged_copy(&artifact, dir.path(), &format!("cut{keep}"), |b| {
+            b.truncate(keep)
+        });
         let run = restore(&dst, &damaged);
-        assert_eq!(run.code, 2, "truncated to {keep} of {len} not refused:\n{}", run.stderr);
+        assert_eq!(
+            run.code, 2,
+            "truncated to {keep} of {len} not refused:\n{}",
+            run.stderr
+        );
     }
     assert_eq!(dst.snapshot(), before);
 }
@@ -73,7 +116,9 @@ fn verify_names_the_damaged_table() {
     let (src, _dst) = fixture_pair("verifyname");
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "named");
-    let inspect = seedpack(&["inspect", "--json", "-f", artifact.to_str().unwrap()]).run().ok();
+    let inspect = seedpack(&["inspect", "--json", "-f", artifact.to_str().unwrap()])
+        .run()
+        .ok();
     let manifest: serde_json::Value = serde_json::from_str(&inspect.stdout).unwrap();
     let table = manifest["tables"]
         .as_array()
@@ -90,11 +135,23 @@ fn verify_names_the_damaged_table() {
         b[(member.data_offset + member.size / 2) as usize] ^= 0xff
     });
     // Without the sidecar, the member checksum catches it and names the table.
-    let run = seedpack(&["verify", "-f", damaged.to_str().unwrap()]).run().expect_code(2);
-    assert!(run.stderr.contains("\"public\".\"every_type\""), "{}", run.stderr);
+    let run = seedpack(&["verify", "-f", damaged.to_str().unwrap()])
+        .run()
+        .expect_code(2);
+    assert!(
+        run.stderr.contains("\"public\".\"every_type\""),
+        "{}",
+        run.stderr
+    );
     // A good artifact passes, sidecar included.
-    let run = seedpack(&["verify", "-f", artifact.to_str().unwrap()]).run().ok();
-    assert!(run.stdout.contains("whole-file checksum matches"), "{}", run.stdout);
+    let run = seedpack(&["verify", "-f", artifact.to_str().unwrap()])
+        .run()
+        .ok();
+    assert!(
+        run.stdout.contains("whole-file checksum matches"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -104,7 +161,9 @@ fn a_wrong_sidecar_fails_verify() {
     let artifact = dump(&src, dir.path(), "side");
     let sidecar = dir.path().join("side.seedpack.sha256");
     std::fs::write(&sidecar, format!("{}  side.seedpack\n", "0".repeat(64))).unwrap();
-    let run = seedpack(&["verify", "-f", artifact.to_str().unwrap()]).run().expect_code(2);
+    let run = seedpack(&["verify", "-f", artifact.to_str().unwrap()])
+        .run()
+        .expect_code(2);
     assert!(run.stderr.contains("sha256"), "{}", run.stderr);
 }
 
@@ -113,8 +172,16 @@ fn files_that_are_not_artifacts_are_refused() {
     let dir = scratch();
     let not_tar = dir.path().join("notes.seedpack");
     std::fs::write(&not_tar, vec![b'x'; 4096]).unwrap();
-    let run = seedpack(&["verify", "-f", not_tar.to_str().unwrap()]).run().expect_code(2);
+    let run = seedpack(&["verify", "-f", not_tar.to_str().unwrap()])
+        .run()
+        .expect_code(2);
     assert!(run.stderr.contains("notes.seedpack"), "{}", run.stderr);
-    let run = seedpack(&["inspect", "-f", "/nonexistent/x.seedpack"]).run().expect_code(2);
-    assert!(run.stderr.contains("cannot read artifact"), "{}", run.stderr);
+    let run = seedpack(&["inspect", "-f", "/nonexistent/x.seedpack"])
+        .run()
+        .expect_code(2);
+    assert!(
+        run.stderr.contains("cannot read artifact"),
+        "{}",
+        run.stderr
+    );
 }

@@ -14,7 +14,12 @@ fn a_missing_target_table_is_refused_by_name() {
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "missing");
     let run = restore(&dst, &artifact).expect_code(3);
-    assert!(run.stderr.contains("table \"public\".\"log_line\" does not exist"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("table \"public\".\"log_line\" does not exist"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(dst.snapshot(), before);
 }
 
@@ -35,7 +40,12 @@ fn an_incompatible_column_is_refused_naming_table_and_column() {
 
     dst.sql("ALTER TABLE public.book ALTER COLUMN title TYPE text; ALTER TABLE public.book DROP COLUMN title");
     let run = restore(&dst, &artifact).expect_code(3);
-    assert!(run.stderr.contains("column title is missing from the target"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("column title is missing from the target"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -45,9 +55,18 @@ fn outside_rows_referencing_an_emptied_table_are_refused_naming_both() {
     let before = dst.snapshot();
     let dir = scratch();
     let artifact = dir.path().join("regions.seedpack");
-    seedpack(&["dump", "-q", "--dsn", &src.url(), "-o", artifact.to_str().unwrap(), "--table", "region"])
-        .run()
-        .ok();
+    seedpack(&[
+        "dump",
+        "-q",
+        "--dsn",
+        &src.url(),
+        "-o",
+        artifact.to_str().unwrap(),
+        "--table",
+        "region",
+    ])
+    .run()
+    .ok();
     let run = restore(&dst, &artifact).expect_code(3);
     assert!(
         run.stderr.contains("\"public\".\"measurement\" is not in the artifact but has rows referencing \"public\".\"region\""),
@@ -62,9 +81,14 @@ fn outside_rows_referencing_an_emptied_table_are_refused_naming_both() {
     let fk = "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'measurement_region_fkey' AND conparentid = 0";
     let definition = dst.sql(fk);
     restore(&dst, &artifact).ok();
-    assert_eq!(dst.sql("SELECT string_agg(code, ',' ORDER BY code) FROM public.region"), "apac,eu,us");
+    assert_eq!(
+        dst.sql("SELECT string_agg(code, ',' ORDER BY code) FROM public.region"),
+        "apac,eu,us"
+    );
     assert_eq!(dst.sql(fk), definition);
-    assert!(dst.try_sql("INSERT INTO public.measurement VALUES (9, 'nowhere', 1)").is_err());
+    assert!(dst
+        .try_sql("INSERT INTO public.measurement VALUES (9, 'nowhere', 1)")
+        .is_err());
 }
 
 #[test]
@@ -73,9 +97,15 @@ fn without_yes_and_without_a_terminal_restore_refuses() {
     let before = dst.snapshot();
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "notty");
-    let run = seedpack(&["restore", "-f", artifact.to_str().unwrap(), "--dsn", &dst.url()])
-        .run()
-        .expect_code(3);
+    let run = seedpack(&[
+        "restore",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &dst.url(),
+    ])
+    .run()
+    .expect_code(3);
     assert!(run.stderr.contains("pass --yes"), "{}", run.stderr);
     assert_eq!(dst.snapshot(), before);
 }
@@ -86,9 +116,16 @@ fn dry_run_checks_everything_and_writes_nothing() {
     let before = dst.snapshot();
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "dryrun");
-    let run = seedpack(&["restore", "--dry-run", "-f", artifact.to_str().unwrap(), "--dsn", &dst.url()])
-        .run()
-        .ok();
+    let run = seedpack(&[
+        "restore",
+        "--dry-run",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &dst.url(),
+    ])
+    .run()
+    .ok();
     assert!(run.stdout.contains("dry run"), "{}", run.stdout);
     assert!(run.stdout.contains("\"public\".\"book\""), "{}", run.stdout);
     assert_eq!(dst.snapshot(), before);
@@ -115,7 +152,8 @@ fn restore_on_a_terminal(artifact: &str, url: &str, answer: &str) -> (i32, Strin
         stdin.write_all(answer.as_bytes()).unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -131,7 +169,10 @@ fn on_a_terminal_restore_asks_and_honours_the_answer() {
     assert_eq!(code, 3, "{text}");
     assert!(text.contains("Replace the contents of"), "{text}");
     assert!(text.contains(&format!("database {}", dst.name)), "{text}");
-    assert!(!text.contains(&dst.cluster.owner_password), "password shown: {text}");
+    assert!(
+        !text.contains(&dst.cluster.owner_password),
+        "password shown: {text}"
+    );
     assert_eq!(dst.snapshot(), before);
 
     let (code, text) = restore_on_a_terminal(artifact, &dst.url(), "y\n");

@@ -104,10 +104,17 @@ fn dumps_of_unchanged_data_are_byte_identical_with_source_date_epoch() {
     let mut files = Vec::new();
     for name in ["one.seedpack", "two.seedpack"] {
         let path = dir.path().join(name);
-        seedpack(&["dump", "-q", "--dsn", &src.url(), "-o", path.to_str().unwrap()])
-            .env("SOURCE_DATE_EPOCH", "1700000000")
-            .run()
-            .ok();
+        seedpack(&[
+            "dump",
+            "-q",
+            "--dsn",
+            &src.url(),
+            "-o",
+            path.to_str().unwrap(),
+        ])
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .run()
+        .ok();
         files.push(std::fs::read(&path).unwrap());
     }
     assert!(files[0] == files[1], "two dumps of the same data differ");
@@ -115,10 +122,17 @@ fn dumps_of_unchanged_data_are_byte_identical_with_source_date_epoch() {
     src.sql("CLUSTER public.category USING category_pkey");
     src.sql("VACUUM FULL public.log_line");
     let path = dir.path().join("three.seedpack");
-    seedpack(&["dump", "-q", "--dsn", &src.url(), "-o", path.to_str().unwrap()])
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .run()
-        .ok();
+    seedpack(&[
+        "dump",
+        "-q",
+        "--dsn",
+        &src.url(),
+        "-o",
+        path.to_str().unwrap(),
+    ])
+    .env("SOURCE_DATE_EPOCH", "1700000000")
+    .run()
+    .ok();
     assert!(std::fs::read(&path).unwrap() == files[0]);
 }
 
@@ -131,13 +145,28 @@ fn only_the_chosen_tables_are_dumped_and_replaced() {
     let dir = scratch();
     let artifact = dir.path().join("subset.seedpack");
     seedpack(&[
-        "dump", "-q", "--dsn", &src.url(), "-o", artifact.to_str().unwrap(),
-        "--table", "public.log_line", "--table", "\"Odd Schema\".\"Child\"",
-        "--schema", "public", "--schema", "Odd Schema", "--exclude-table", "book",
+        "dump",
+        "-q",
+        "--dsn",
+        &src.url(),
+        "-o",
+        artifact.to_str().unwrap(),
+        "--table",
+        "public.log_line",
+        "--table",
+        "\"Odd Schema\".\"Child\"",
+        "--schema",
+        "public",
+        "--schema",
+        "Odd Schema",
+        "--exclude-table",
+        "book",
     ])
     .run()
     .ok();
-    let inspect = seedpack(&["inspect", "--json", "-f", artifact.to_str().unwrap()]).run().ok();
+    let inspect = seedpack(&["inspect", "--json", "-f", artifact.to_str().unwrap()])
+        .run()
+        .ok();
     let manifest: serde_json::Value = serde_json::from_str(&inspect.stdout).unwrap();
     let names: Vec<&str> = manifest["tables"]
         .as_array()
@@ -153,11 +182,17 @@ fn only_the_chosen_tables_are_dumped_and_replaced() {
         dst.sql("SELECT count(*) FROM public.log_line"),
         src.sql("SELECT count(*) FROM public.log_line")
     );
-    assert_eq!(dst.sql("SELECT DISTINCT title FROM public.book"), "target title");
+    assert_eq!(
+        dst.sql("SELECT DISTINCT title FROM public.book"),
+        "target title"
+    );
     // Everything but the two tables is as it was.
     let untouched = |s: &str| {
         s.split("== ")
-            .filter(|part| !part.starts_with("public.log_line") && !part.starts_with("\"Odd Schema\".\"Child\""))
+            .filter(|part| {
+                !part.starts_with("public.log_line")
+                    && !part.starts_with("\"Odd Schema\".\"Child\"")
+            })
             .collect::<Vec<_>>()
             .join("== ")
     };

@@ -30,5 +30,8 @@ fn user_triggers_do_not_fire_and_keep_their_states() {
     assert_eq!(dst.sql(TRIGGER_STATES), states_before);
     // And they fire again afterwards, as before.
     dst.sql("INSERT INTO public.doc (id, body) VALUES (3, 'after')");
-    assert_eq!(dst.sql("SELECT count(*) FROM public.doc_audit WHERE doc_id = 3"), "1");
+    assert_eq!(
+        dst.sql("SELECT count(*) FROM public.doc_audit WHERE doc_id = 3"),
+        "1"
+    );
 }

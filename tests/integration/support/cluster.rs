@@ -55,7 +55,10 @@ pub fn find_bindir() -> PathBuf {
         if dir.join("initdb").is_file() {
             return dir;
         }
-        fail(&format!("SEEDPACK_TEST_PG_BINDIR={} has no initdb", dir.display()));
+        fail(&format!(
+            "SEEDPACK_TEST_PG_BINDIR={} has no initdb",
+            dir.display()
+        ));
     }
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
@@ -166,7 +169,15 @@ impl Cluster {
         initdb
             .arg("-D")
             .arg(&data)
-            .args(["-U", "postgres", "-A", "scram-sha-256", "-E", "UTF8", "--locale=C"])
+            .args([
+                "-U",
+                "postgres",
+                "-A",
+                "scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ])
             .arg(format!("--pwfile={}", dir.join("pwfile").display()));
         run_ok(initdb, "initdb");
 
@@ -187,7 +198,9 @@ impl Cluster {
         let cluster = Cluster {
             host: "127.0.0.1".into(),
             port,
-            admin_url: format!("postgresql://postgres:{superuser_password}@127.0.0.1:{port}/postgres"),
+            admin_url: format!(
+                "postgresql://postgres:{superuser_password}@127.0.0.1:{port}/postgres"
+            ),
             owner_password: random_secret() + "o",
             bindir,
             dir: Some(dir),
@@ -253,7 +266,9 @@ impl Cluster {
     pub fn stop_immediately(&self) {
         let dir = self.dir.as_ref().expect("a cluster the tests made");
         let mut cmd = server_command(&self.bindir, "pg_ctl");
-        cmd.arg("-D").arg(dir.join("data")).args(["-m", "immediate", "-w", "stop"]);
+        cmd.arg("-D")
+            .arg(dir.join("data"))
+            .args(["-m", "immediate", "-w", "stop"]);
         run_ok(cmd, "pg_ctl stop");
     }
 
@@ -290,7 +305,18 @@ fn find_bindir_for_client() -> PathBuf {
 /// `psql -At` one script against `url`; stdout, or stderr as the error.
 pub fn psql(bindir: &Path, url: &str, sql: &str) -> Result<String, String> {
     let out = Command::new(bindir.join("psql"))
-        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
         .env_remove("PGOPTIONS")
         .stdin(Stdio::null())
         .output()
@@ -305,6 +331,10 @@ pub fn psql(bindir: &Path, url: &str, sql: &str) -> Result<String, String> {
 /// A process that outlives nothing: when this test process exits (however
 /// it exits), it stops the server and removes the directory unless a
 /// failed test asked to keep it.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the watchdog must outlive this process; it is never waited for"
+)]
 fn spawn_watchdog(bindir: &Path, dir: &Path, data: &Path) {
     let stop = if is_root() {
         format!("runuser -u postgres -- {}/pg_ctl", bindir.display())

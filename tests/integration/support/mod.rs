@@ -96,13 +96,14 @@ impl TestDb {
              FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1",
         ));
         out.push_str("\n== sequences\n");
-        let sequences = self.sql(
-            "SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences ORDER BY 1",
-        );
+        let sequences = self
+            .sql("SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences ORDER BY 1");
         for sequence in sequences.lines() {
             out.push_str(&format!(
                 "{sequence} {}\n",
-                self.sql(&format!("SELECT last_value || ' ' || is_called FROM {sequence}"))
+                self.sql(&format!(
+                    "SELECT last_value || ' ' || is_called FROM {sequence}"
+                ))
             ));
         }
         out
@@ -121,9 +122,10 @@ impl Drop for TestDb {
                 cluster::OWNER
             );
         } else {
-            let _ = self
-                .cluster
-                .admin_sql(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+            let _ = self.cluster.admin_sql(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -166,8 +168,16 @@ pub fn seedpack(args: &[&str]) -> Seedpack {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_seedpack"));
     cmd.args(args);
     for var in [
-        "SEEDPACK_DSN", "DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE",
-        "PGSSLMODE", "SOURCE_DATE_EPOCH", "RUST_BACKTRACE",
+        "SEEDPACK_DSN",
+        "DATABASE_URL",
+        "PGHOST",
+        "PGPORT",
+        "PGUSER",
+        "PGPASSWORD",
+        "PGDATABASE",
+        "PGSSLMODE",
+        "SOURCE_DATE_EPOCH",
+        "RUST_BACKTRACE",
     ] {
         cmd.env_remove(var);
     }
@@ -245,20 +255,37 @@ pub fn scratch() -> tempfile::TempDir {
 /// Dump `db` into `dir/name.seedpack` and return the path.
 pub fn dump(db: &TestDb, dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(format!("{name}.seedpack"));
-    seedpack(&["dump", "--quiet", "--dsn", &db.url(), "--output", path.to_str().unwrap()])
-        .run()
-        .ok();
+    seedpack(&[
+        "dump",
+        "--quiet",
+        "--dsn",
+        &db.url(),
+        "--output",
+        path.to_str().unwrap(),
+    ])
+    .run()
+    .ok();
     path
 }
 
 /// Restore `artifact` into `db` with `--yes`.
 pub fn restore(db: &TestDb, artifact: &Path) -> Run {
-    seedpack(&["restore", "--yes", "--quiet", "--file", artifact.to_str().unwrap(), "--dsn", &db.url()])
-        .run()
+    seedpack(&[
+        "restore",
+        "--yes",
+        "--quiet",
+        "--file",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &db.url(),
+    ])
+    .run()
 }
 
 /// The fixture files under tests/fixtures.
 pub fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
