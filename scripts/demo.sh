@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# End-to-end demo of seedpack on a throwaway local PostgreSQL:
+# start a cluster, load a schema with a foreign-key cycle and a
+# self-reference into two databases, seed one, dump it, verify and inspect
+# the artifact, restore it into the other as a non-superuser, and check
+# that both databases hold the same data.
+#
+# Usage: scripts/demo.sh [--keep]
+#   --keep  leave the cluster running and print how to reach and stop it
+#
+# Needs: cargo, and PostgreSQL's server binaries (initdb, pg_ctl, postgres,
+# psql) on PATH, via pg_config, or under /usr/lib/postgresql/*/bin.
+set -euo pipefail
+
+keep=false
+case "${1:-}" in
+  --keep) keep=true ;;
+  -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  "") ;;
+  *) echo "demo.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+esac
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+find_bindir() {
+  local initdb dir
+  if [ -n "${SEEDPACK_TEST_PG_BINDIR:-}" ]; then echo "$SEEDPACK_TEST_PG_BINDIR"; return; fi
+  if initdb="$(command -v initdb 2>/dev/null)"; then
+    dir="$(dirname "$(readlink -f "$initdb")")"
+    if [ -x "$dir/psql" ]; then echo "$dir"; return; fi
+  fi
+  if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
+    pg_config --bindir; return
+  fi
+  # shellcheck disable=SC2012 # version directories have plain names
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  if [ -n "$dir" ] && [ -x "$dir/initdb" ]; then echo "$dir"; return; fi
+  echo "demo.sh: no PostgreSQL server binaries found; install them (Debian/Ubuntu: apt-get install postgresql)" >&2
+  exit 1
+}
+
+bindir="$(find_bindir)"
+as_server_user=()
+if [ "$(id -u)" = 0 ]; then as_server_user=(runuser -u postgres --); fi
+
+say "building seedpack"
+cargo build --release --quiet --manifest-path "$repo/Cargo.toml"
+seedpack="$repo/target/release/seedpack"
+
+work="$(mktemp -d /tmp/seedpack-demo.XXXXXX)"
+port=$((20000 + RANDOM % 20000))
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+password="demo-$RANDOM$RANDOM"
+[ "$(id -u)" = 0 ] && chown postgres: "$work"
+
+stop_cluster() {
+  "${as_server_user[@]}" "$bindir/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+if [ "$keep" = false ]; then trap stop_cluster EXIT; fi
+
+say "starting a throwaway cluster on port $port ($bindir)"
+"${as_server_user[@]}" "$bindir/initdb" -D "$work/data" -U postgres -A trust -E UTF8 --locale=C >/dev/null
+"${as_server_user[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w \
+  -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work" start >/dev/null
+
+admin=(-X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres)
+"$bindir/psql" "${admin[@]}" -d postgres <<SQL
+CREATE ROLE app_owner LOGIN NOSUPERUSER PASSWORD '$password';
+CREATE DATABASE festival_source OWNER app_owner;
+CREATE DATABASE festival_target OWNER app_owner;
+SQL
+source_url="postgresql://app_owner:$password@127.0.0.1:$port/festival_source"
+target_url="postgresql://app_owner:$password@127.0.0.1:$port/festival_target"
+as_owner() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}"; }
+
+say "loading the schema into both databases (as the non-superuser app_owner), seed data into the source"
+as_owner "$source_url" -f "$repo/scripts/demo/schema.sql" -f "$repo/scripts/demo/seed.sql" >/dev/null
+as_owner "$target_url" -f "$repo/scripts/demo/schema.sql" >/dev/null
+
+say "seedpack plan"
+"$seedpack" plan --dsn "$source_url"
+
+artifact="$work/festival.seedpack"
+say "seedpack dump"
+"$seedpack" dump --dsn "$source_url" --output "$artifact"
+
+say "seedpack verify"
+"$seedpack" verify --file "$artifact"
+
+say "seedpack inspect"
+"$seedpack" inspect --file "$artifact"
+
+say "seedpack restore (into festival_target, as app_owner, one transaction)"
+"$seedpack" restore --file "$artifact" --dsn "$target_url" --yes
+
+say "checking that the target holds exactly the source's data"
+digest() {
+  as_owner "$1" -At -c "
+    SELECT md5(string_agg(t, E'\n' ORDER BY t)) FROM (
+      SELECT 'country ' || c::text AS t FROM country c UNION ALL
+      SELECT 'venue ' || v::text FROM venue v UNION ALL
+      SELECT 'festival ' || f::text FROM festival f UNION ALL
+      SELECT 'artist ' || a::text FROM artist a UNION ALL
+      SELECT 'performance ' || p::text FROM performance p UNION ALL
+      SELECT 'change_log ' || count(*)::text FROM change_log
+    ) rows"
+}
+source_digest="$(digest "$source_url")"
+target_digest="$(digest "$target_url")"
+echo "source $source_digest"
+echo "target $target_digest"
+if [ "$source_digest" != "$target_digest" ]; then
+  echo "demo.sh: the target differs from the source" >&2
+  exit 1
+fi
+next_source="$(as_owner "$source_url" -At -c "SELECT last_value FROM performance_id_seq")"
+next_target="$(as_owner "$target_url" -At -c "SELECT last_value FROM performance_id_seq")"
+[ "$next_source" = "$next_target" ] || { echo "demo.sh: sequence differs" >&2; exit 1; }
+
+say "demo passed: cycle and self-reference restored without superuser, data identical"
+if [ "$keep" = true ]; then
+  echo "cluster kept in $work"
+  echo "  source: psql '$source_url'"
+  echo "  target: psql '$target_url'"
+  echo "  stop:   ${as_server_user[*]} $bindir/pg_ctl -D $work/data stop && rm -rf $work"
+fi
