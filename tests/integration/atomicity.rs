@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use seedpack::artifact::{content_id, Manifest};
 
-use crate::support::{cluster, scratch, seedpack, Cluster, TestDb};
+use crate::support::{cluster, dump, scratch, seedpack, Cluster, TestDb};
 
 const SCHEMA: &str = "
 CREATE TABLE public.big (id serial PRIMARY KEY, payload text NOT NULL);
@@ -99,22 +99,6 @@ fn restore_until_blocked(db: &TestDb, artifact: &Path) -> Child {
     child
 }
 
-fn dump_to(db: &TestDb, dir: &Path) -> std::path::PathBuf {
-    let path = dir.join("a.seedpack");
-    seedpack(&[
-        "dump",
-        "-q",
-        "--dsn",
-        &db.url(),
-        "-o",
-        path.to_str().unwrap(),
-    ])
-    .secret(&db.cluster.owner_password)
-    .run()
-    .ok();
-    path
-}
-
 fn wait_until_no_seedpack_session(db: &TestDb) {
     let start = Instant::now();
     while db.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedpack'") != "0"
@@ -132,7 +116,7 @@ fn killing_the_client_mid_restore_leaves_the_target_as_it_was() {
     let shared = cluster::shared();
     let (src, dst) = (source(shared, "kill9"), target(shared, "kill9"));
     let dir = scratch();
-    let artifact = dump_to(&src, dir.path());
+    let artifact = dump(&src, dir.path(), "a");
     let holder = SequenceHolder::hold(&dst);
     let before = dst.snapshot();
     let mut child = restore_until_blocked(&dst, &artifact);
@@ -150,7 +134,7 @@ fn ctrl_c_mid_restore_rolls_back_and_exits_130() {
     let shared = cluster::shared();
     let (src, dst) = (source(shared, "sigint"), target(shared, "sigint"));
     let dir = scratch();
-    let artifact = dump_to(&src, dir.path());
+    let artifact = dump(&src, dir.path(), "a");
     let holder = SequenceHolder::hold(&dst);
     let before = dst.snapshot();
     let child = restore_until_blocked(&dst, &artifact);
@@ -177,7 +161,7 @@ fn stopping_the_server_mid_restore_leaves_the_target_as_it_was() {
     let own: &'static Cluster = Box::leak(Box::new(Cluster::start()));
     let (src, dst) = (source(own, "crash"), target(own, "crash"));
     let dir = scratch();
-    let artifact = dump_to(&src, dir.path());
+    let artifact = dump(&src, dir.path(), "a");
     let holder = SequenceHolder::hold(&dst);
     let before = dst.snapshot();
     let child = restore_until_blocked(&dst, &artifact);
@@ -250,7 +234,7 @@ fn data_that_does_not_match_its_manifest_rolls_back() {
     let (src, dst) = (source(shared, "mismatch"), target(shared, "mismatch"));
     let before = dst.snapshot();
     let dir = scratch();
-    let artifact = dump_to(&src, dir.path());
+    let artifact = dump(&src, dir.path(), "a");
     let big =
         |m: &mut Manifest| -> usize { m.tables.iter().position(|t| t.name.name == "big").unwrap() };
 

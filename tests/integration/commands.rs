@@ -1,7 +1,7 @@
 //! `dump`, `verify`, `inspect` and `plan` as users run them.
 
 use crate::roundtrip::fixture_pair;
-use crate::support::{dump, scratch, seedpack};
+use crate::support::{dump, manifest_json, manifest_table, scratch, seedpack};
 
 #[test]
 fn dump_writes_the_default_path_with_a_sha256sum_sidecar_and_a_summary() {
@@ -145,10 +145,7 @@ fn inspect_shows_tables_in_restore_order_with_rows_and_checksums() {
     let run = seedpack(&["inspect", "-f", artifact.to_str().unwrap()])
         .run()
         .ok();
-    let json = seedpack(&["inspect", "--json", "-f", artifact.to_str().unwrap()])
-        .run()
-        .ok();
-    let manifest: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let manifest = manifest_json(&artifact);
     let content_id = manifest["content_id"].as_str().unwrap();
     assert!(run.stdout.contains(content_id), "{}", run.stdout);
     assert!(run.stdout.contains("cycles\n"), "{}", run.stdout);
@@ -158,21 +155,11 @@ fn inspect_shows_tables_in_restore_order_with_rows_and_checksums() {
         "{}",
         run.stdout
     );
-    let every_type = manifest["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "every_type")
-        .unwrap();
+    let every_type = manifest_table(&manifest, "every_type");
     assert_eq!(every_type["rows"], 5);
     assert_eq!(every_type["columns"].as_array().unwrap().len(), 25);
     assert_eq!(every_type["columns"][19]["type"], "public.mood");
-    let ticket = manifest["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "ticket")
-        .unwrap();
+    let ticket = manifest_table(&manifest, "ticket");
     let ticket_columns: Vec<&str> = ticket["columns"]
         .as_array()
         .unwrap()

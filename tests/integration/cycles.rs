@@ -1,7 +1,7 @@
 //! Self-references and cycles restore without superuser, constraints exact.
 
 use crate::roundtrip::fixture_pair;
-use crate::support::{dump, restore, scratch, seedpack};
+use crate::support::{dump, dump_with, manifest_json, restore, scratch};
 
 const CONSTRAINTS: &str = "
 SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
@@ -18,13 +18,7 @@ fn cycles_and_self_references_restore_with_every_constraint_unchanged() {
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "cycles");
 
-    let manifest: serde_json::Value = serde_json::from_str(
-        &seedpack(&["inspect", "--json", "-f", artifact.to_str().unwrap()])
-            .run()
-            .ok()
-            .stdout,
-    )
-    .unwrap();
+    let manifest = manifest_json(&artifact);
     let cycles = manifest["cycles"].to_string();
     assert!(
         cycles.contains("\"author\"") && cycles.contains("\"book\""),
@@ -67,19 +61,7 @@ fn cycles_and_self_references_restore_with_every_constraint_unchanged() {
 fn data_that_breaks_a_foreign_key_rolls_back_naming_the_constraint() {
     let (src, dst) = fixture_pair("fkfail");
     let dir = scratch();
-    let artifact = dir.path().join("books.seedpack");
-    seedpack(&[
-        "dump",
-        "-q",
-        "--dsn",
-        &src.url(),
-        "-o",
-        artifact.to_str().unwrap(),
-        "--table",
-        "book",
-    ])
-    .run()
-    .ok();
+    let artifact = dump_with(&src, dir.path(), "books", &["--table", "book"]);
     // The target lacks author 2, whom the artifact's books reference.
     dst.sql(&crate::support::fixture("core_data.sql"));
     dst.sql(

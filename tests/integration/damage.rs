@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::roundtrip::fixture_pair;
-use crate::support::{dump, fixture, restore, scratch, seedpack, tar_layout, TestDb};
+use crate::support::{
+    dump, fixture, manifest_json, manifest_table, restore, scratch, seedpack, tar_layout, TestDb,
+};
 
 /// A target holding the fixture with a change, so any write would show.
 fn target_with_data(dst: &TestDb) -> String {
@@ -116,16 +118,8 @@ fn verify_names_the_damaged_table() {
     let (src, _dst) = fixture_pair("verifyname");
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "named");
-    let inspect = seedpack(&["inspect", "--json", "-f", artifact.to_str().unwrap()])
-        .run()
-        .ok();
-    let manifest: serde_json::Value = serde_json::from_str(&inspect.stdout).unwrap();
-    let table = manifest["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "every_type")
-        .unwrap();
+    let manifest = manifest_json(&artifact);
+    let table = manifest_table(&manifest, "every_type");
     let member_name = table["member"].as_str().unwrap();
     let member = tar_layout::members(&artifact)
         .into_iter()

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use crate::roundtrip::fixture_pair;
-use crate::support::{dump, fixture, restore, scratch, seedpack};
+use crate::support::{dump, dump_with, fixture, restore, scratch, seedpack};
 
 #[test]
 fn a_missing_target_table_is_refused_by_name() {
@@ -54,19 +54,7 @@ fn outside_rows_referencing_an_emptied_table_are_refused_naming_both() {
     dst.sql(&fixture("core_data.sql"));
     let before = dst.snapshot();
     let dir = scratch();
-    let artifact = dir.path().join("regions.seedpack");
-    seedpack(&[
-        "dump",
-        "-q",
-        "--dsn",
-        &src.url(),
-        "-o",
-        artifact.to_str().unwrap(),
-        "--table",
-        "region",
-    ])
-    .run()
-    .ok();
+    let artifact = dump_with(&src, dir.path(), "regions", &["--table", "region"]);
     let run = restore(&dst, &artifact).expect_code(3);
     assert!(
         run.stderr.contains("\"public\".\"measurement\" is not in the artifact but has rows referencing \"public\".\"region\""),

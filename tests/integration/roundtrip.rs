@@ -1,6 +1,8 @@
 //! Every type, identifier and table shape survives dump and restore exactly.
 
-use crate::support::{dump, fixture, restore, scratch, seedpack, TestDb};
+use crate::support::{
+    dump, dump_command, dump_with, fixture, manifest_json, restore, scratch, TestDb,
+};
 
 /// Source and target with the core fixture's schema; the source with its data.
 pub fn fixture_pair(label: &str) -> (TestDb, TestDb) {
@@ -104,17 +106,10 @@ fn dumps_of_unchanged_data_are_byte_identical_with_source_date_epoch() {
     let mut files = Vec::new();
     for name in ["one.seedpack", "two.seedpack"] {
         let path = dir.path().join(name);
-        seedpack(&[
-            "dump",
-            "-q",
-            "--dsn",
-            &src.url(),
-            "-o",
-            path.to_str().unwrap(),
-        ])
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .run()
-        .ok();
+        dump_command(&src, &path, &[])
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .run()
+            .ok();
         files.push(std::fs::read(&path).unwrap());
     }
     assert!(files[0] == files[1], "two dumps of the same data differ");
@@ -122,17 +117,10 @@ fn dumps_of_unchanged_data_are_byte_identical_with_source_date_epoch() {
     src.sql("CLUSTER public.category USING category_pkey");
     src.sql("VACUUM FULL public.log_line");
     let path = dir.path().join("three.seedpack");
-    seedpack(&[
-        "dump",
-        "-q",
-        "--dsn",
-        &src.url(),
-        "-o",
-        path.to_str().unwrap(),
-    ])
-    .env("SOURCE_DATE_EPOCH", "1700000000")
-    .run()
-    .ok();
+    dump_command(&src, &path, &[])
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .run()
+        .ok();
     assert!(std::fs::read(&path).unwrap() == files[0]);
 }
 
@@ -143,31 +131,24 @@ fn only_the_chosen_tables_are_dumped_and_replaced() {
     dst.sql("UPDATE public.book SET title = 'target title'; DELETE FROM public.log_line;");
     let before = dst.snapshot();
     let dir = scratch();
-    let artifact = dir.path().join("subset.seedpack");
-    seedpack(&[
-        "dump",
-        "-q",
-        "--dsn",
-        &src.url(),
-        "-o",
-        artifact.to_str().unwrap(),
-        "--table",
-        "public.log_line",
-        "--table",
-        "\"Odd Schema\".\"Child\"",
-        "--schema",
-        "public",
-        "--schema",
-        "Odd Schema",
-        "--exclude-table",
-        "book",
-    ])
-    .run()
-    .ok();
-    let inspect = seedpack(&["inspect", "--json", "-f", artifact.to_str().unwrap()])
-        .run()
-        .ok();
-    let manifest: serde_json::Value = serde_json::from_str(&inspect.stdout).unwrap();
+    let artifact = dump_with(
+        &src,
+        dir.path(),
+        "subset",
+        &[
+            "--table",
+            "public.log_line",
+            "--table",
+            "\"Odd Schema\".\"Child\"",
+            "--schema",
+            "public",
+            "--schema",
+            "Odd Schema",
+            "--exclude-table",
+            "book",
+        ],
+    );
+    let manifest = manifest_json(&artifact);
     let names: Vec<&str> = manifest["tables"]
         .as_array()
         .unwrap()

@@ -252,20 +252,49 @@ pub fn scratch() -> tempfile::TempDir {
         .expect("temp dir")
 }
 
-/// Dump `db` into `dir/name.seedpack` and return the path.
-pub fn dump(db: &TestDb, dir: &Path, name: &str) -> PathBuf {
-    let path = dir.join(format!("{name}.seedpack"));
-    seedpack(&[
+/// `seedpack dump --quiet` of `db` into `path`, with `extra` arguments.
+pub fn dump_command(db: &TestDb, path: &Path, extra: &[&str]) -> Seedpack {
+    let url = db.url();
+    let mut args = vec![
         "dump",
         "--quiet",
         "--dsn",
-        &db.url(),
+        &url,
         "--output",
         path.to_str().unwrap(),
-    ])
-    .run()
-    .ok();
+    ];
+    args.extend(extra);
+    seedpack(&args).secret(&db.cluster.owner_password)
+}
+
+/// Dump `db` into `dir/name.seedpack` and return the path.
+pub fn dump(db: &TestDb, dir: &Path, name: &str) -> PathBuf {
+    dump_with(db, dir, name, &[])
+}
+
+/// Dump `db` with `extra` arguments into `dir/name.seedpack`.
+pub fn dump_with(db: &TestDb, dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let path = dir.join(format!("{name}.seedpack"));
+    dump_command(db, &path, extra).run().ok();
     path
+}
+
+/// The manifest, as `seedpack inspect --json` prints it.
+pub fn manifest_json(artifact: &Path) -> serde_json::Value {
+    let run = seedpack(&["inspect", "--json", "--file", artifact.to_str().unwrap()])
+        .run()
+        .ok();
+    serde_json::from_str(&run.stdout).expect("inspect --json prints JSON")
+}
+
+/// The manifest entry of the table named `name` (in any schema).
+pub fn manifest_table<'a>(manifest: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    manifest["tables"]
+        .as_array()
+        .expect("a tables array")
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no table {name} in the manifest"))
 }
 
 /// Restore `artifact` into `db` with `--yes`.
