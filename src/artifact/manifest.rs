@@ -176,12 +176,6 @@ impl Manifest {
                     super::data_member_name(position)
                 )));
             }
-            if table.columns.is_empty() {
-                return Err(ArtifactError::Damaged(format!(
-                    "table {} has no columns",
-                    table.name
-                )));
-            }
         }
         let expected = content_id(&self.tables, &self.foreign_keys, &self.sequences);
         if expected != self.content_id {

@@ -46,7 +46,11 @@ pub fn copy_out(
 }
 
 /// COPY into a table's stored columns; rows reach partitions through the parent.
+/// A table without columns (`CREATE TABLE t ()`) still has rows: no list.
 pub fn copy_in(table: &QualifiedName, columns: &[&str]) -> String {
+    if columns.is_empty() {
+        return format!("COPY {} FROM STDIN", table.quoted());
+    }
     format!(
         "COPY {} ({}) FROM STDIN",
         table.quoted(),
