@@ -20,7 +20,7 @@ pub struct Cli {
 pub enum Command {
     /// Write the database's tables, in foreign-key order, to one artifact
     Dump(DumpArgs),
-    /// Verify an artifact and replace the target tables' contents with it, in one transaction
+    /// Verify an artifact, create the tables the target lacks, and replace the tables' contents, in one transaction
     Restore(RestoreArgs),
     /// Check an artifact's structure, checksums and row counts, without a database
     Verify(VerifyArgs),
@@ -64,6 +64,10 @@ pub struct DumpArgs {
     /// A <FILE>.sha256 sidecar is written beside it
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write the tables' schema and no rows; restoring it creates what the
+    /// target lacks and leaves existing tables' rows alone
+    #[arg(long)]
+    pub schema_only: bool,
     /// gzip level for table data, 0 (none) to 9 (smallest)
     #[arg(long, value_name = "LEVEL", default_value_t = 6,
           value_parser = clap::value_parser!(u32).range(0..=9))]
@@ -80,6 +84,12 @@ pub struct RestoreArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub connect: ConnectOpts,
+    /// Only create the schema objects the target lacks; load no data
+    #[arg(long, conflicts_with = "data_only")]
+    pub schema_only: bool,
+    /// Only load data, into tables that must already exist; create nothing
+    #[arg(long)]
+    pub data_only: bool,
     /// Do not ask for confirmation (required when there is no terminal)
     #[arg(long, short)]
     pub yes: bool,

@@ -13,16 +13,30 @@ pub struct DumpConfig {
     pub target: ConnectionTarget,
     pub selection: TableSelection,
     pub output: Option<PathBuf>,
+    /// Write the schema and no rows.
+    pub schema_only: bool,
     pub compress_level: u32,
     pub quiet: bool,
     /// `SOURCE_DATE_EPOCH`: the timestamp recorded, so dumps reproduce.
     pub source_date_epoch: Option<u64>,
 }
 
+/// What a restore applies of an artifact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestoreScope {
+    /// Create what the target lacks, and load the data.
+    All,
+    /// Create what the target lacks; leave every table's rows alone.
+    SchemaOnly,
+    /// Load the data into tables that must already exist.
+    DataOnly,
+}
+
 #[derive(Debug)]
 pub struct RestoreConfig {
     pub target: ConnectionTarget,
     pub file: PathBuf,
+    pub scope: RestoreScope,
     pub yes: bool,
     pub dry_run: bool,
     pub quiet: bool,
@@ -68,6 +82,7 @@ impl DumpConfig {
             target: target(&args.connect)?,
             selection: selection(&args.select)?,
             output: args.output.clone(),
+            schema_only: args.schema_only,
             compress_level: args.compress_level,
             quiet: args.quiet,
             source_date_epoch,
@@ -80,6 +95,11 @@ impl RestoreConfig {
         Ok(Self {
             target: target(&args.connect)?,
             file: args.file.clone(),
+            scope: match (args.schema_only, args.data_only) {
+                (true, _) => RestoreScope::SchemaOnly,
+                (_, true) => RestoreScope::DataOnly,
+                _ => RestoreScope::All,
+            },
             yes: args.yes,
             dry_run: args.dry_run,
             quiet: args.quiet,

@@ -15,6 +15,8 @@
 //! - [`pg`] is the only place identifiers reach SQL; values are bind parameters.
 //! - [`catalog`] reads pg_catalog into plain data; [`plan`] orders tables by
 //!   their foreign keys and finds cycles, with no I/O.
+//! - [`schema`] reads the DDL of what a dump holds through the server's
+//!   deparsers.
 //! - [`artifact`] is the file format; [`dump`] writes it and [`restore`]
 //!   applies it; [`progress`] is the only module that knows indicatif.
 //! - [`error`] holds the typed conditions and their exit codes.
@@ -32,6 +34,7 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod restore;
+pub mod schema;
 pub mod selection;
 
 use anyhow::{Context, Result};
@@ -61,6 +64,9 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Dump(args) => {
             let config = DumpConfig::from_args(&args)?;
             let outcome = dump::run(&config).await?;
+            for warning in outcome.manifest.schema.iter().flat_map(|s| &s.warnings) {
+                eprintln!("seedpack: warning: {warning}");
+            }
             if config.quiet {
                 println!("{}", outcome.path.display());
             } else {

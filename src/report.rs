@@ -89,14 +89,18 @@ pub fn dump_summary(outcome: &DumpOutcome) -> String {
 
 /// The tables a restore would replace, with their row counts now and after.
 /// `before` labels the current counts: "rows now" before, "rows before" after.
+/// A table the target lacks shows as "(new)".
 pub fn restore_preview(
     target: &ConnectionTarget,
-    changes: &[(QualifiedName, i64, u64)],
+    changes: &[(QualifiedName, Option<i64>, u64)],
     before: &str,
 ) -> String {
     let rows: Vec<Vec<String>> = changes
         .iter()
-        .map(|(name, before, after)| vec![name.to_string(), before.to_string(), after.to_string()])
+        .map(|(name, before, after)| {
+            let before = before.map_or_else(|| "(new)".to_owned(), |n| n.to_string());
+            vec![name.to_string(), before, after.to_string()]
+        })
         .collect();
     format!(
         "target: host {} port {} database {} user {}\n{}",
@@ -116,21 +120,22 @@ pub fn restore_summary(outcome: &RestoreOutcome, target: &ConnectionTarget) -> S
     };
     let mut out = restore_preview(target, &outcome.tables, before);
     let m = &outcome.manifest;
+    let data = if outcome.loads_data {
+        format!("{} tables with {} rows", m.tables.len(), m.total_rows())
+    } else {
+        "no data (schema only)".to_owned()
+    };
     if outcome.dry_run {
         let _ = writeln!(
             out,
-            "\ndry run: checks passed; would replace {} tables with {} rows (content id {}); nothing was written",
-            m.tables.len(),
-            m.total_rows(),
-            m.content_id
+            "\ndry run: checks passed; would create {} schema objects and load {data} (content id {}); nothing was written",
+            outcome.created, m.content_id
         );
     } else {
         let _ = writeln!(
             out,
-            "\nrestored {} tables, {} rows, in one transaction (content id {})",
-            m.tables.len(),
-            m.total_rows(),
-            m.content_id
+            "\nrestored in one transaction: created {} schema objects, loaded {data} (content id {})",
+            outcome.created, m.content_id
         );
     }
     out

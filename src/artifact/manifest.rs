@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::ArtifactError;
+use super::{ArtifactError, SchemaSection};
 use crate::pg::QualifiedName;
 
 /// The value of the manifest's `format` field.
@@ -32,6 +32,13 @@ pub struct Manifest {
     pub cycles: Vec<Vec<QualifiedName>>,
     pub self_references: Vec<QualifiedName>,
     pub sequences: Vec<SequenceEntry>,
+    /// The DDL of the tables and what they need; absent in data-only artifacts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<SchemaSection>,
+    /// Written by `dump --schema-only`: the tables hold no rows, and a
+    /// restore must not empty the target's.
+    #[serde(default)]
+    pub schema_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +97,7 @@ pub fn content_id(
     tables: &[TableEntry],
     foreign_keys: &[ForeignKeyEntry],
     sequences: &[SequenceEntry],
+    schema: Option<&SchemaSection>,
 ) -> String {
     #[derive(Serialize)]
     struct TableContent<'a> {
@@ -105,6 +113,8 @@ pub fn content_id(
         tables: Vec<TableContent<'a>>,
         foreign_keys: &'a [ForeignKeyEntry],
         sequences: &'a [SequenceEntry],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        schema: Option<&'a [super::SchemaObject]>,
     }
     let content = Content {
         format_version: FORMAT_VERSION,
@@ -120,6 +130,7 @@ pub fn content_id(
             .collect(),
         foreign_keys,
         sequences,
+        schema: schema.map(|s| s.objects.as_slice()),
     };
     let bytes = serde_json::to_vec(&content).expect("content serializes");
     hex::encode(Sha256::digest(bytes))
@@ -177,7 +188,12 @@ impl Manifest {
                 )));
             }
         }
-        let expected = content_id(&self.tables, &self.foreign_keys, &self.sequences);
+        let expected = content_id(
+            &self.tables,
+            &self.foreign_keys,
+            &self.sequences,
+            self.schema.as_ref(),
+        );
         if expected != self.content_id {
             return Err(ArtifactError::Damaged(format!(
                 "content id {} does not match the manifest's contents ({expected})",

@@ -10,11 +10,13 @@
 //! ```
 //!
 //! Members are named by position, never by table name, so no table name can
-//! reach a file path. This module knows nothing of databases.
+//! reach a file path. The manifest may carry the tables' schema as DDL in
+//! creation order (see [`SchemaSection`]). This module knows nothing of databases.
 
 mod checksum;
 mod manifest;
 mod reader;
+mod schema;
 mod writer;
 
 pub use checksum::DataDigest;
@@ -23,6 +25,7 @@ pub use manifest::{
     FORMAT_VERSION,
 };
 pub use reader::{check_data, ArtifactReader, MemberCheck};
+pub use schema::{ObjectKind, Phase, SchemaObject, SchemaSection};
 pub use writer::{write_sidecar, ArtifactWriter, MemberSummary};
 
 /// Name of the manifest member.

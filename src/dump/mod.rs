@@ -3,7 +3,8 @@
 //! Everything is read in one REPEATABLE READ READ ONLY transaction, so the
 //! artifact is one consistent snapshot; the tables are locked ACCESS SHARE so
 //! no DDL changes them mid-dump. Rows are written in a stable order (primary
-//! key, else whole-row text), so unchanged data gives the same bytes.
+//! key, else whole-row text), so unchanged data gives the same bytes. The
+//! schema of the tables and what they need goes into the manifest.
 
 mod sink;
 
@@ -22,6 +23,7 @@ use crate::config::DumpConfig;
 use crate::ordering::{self, Ordered};
 use crate::pg::{self, sql, QualifiedName};
 use crate::progress::Progress;
+use crate::schema;
 use sink::ArtifactSink;
 
 /// What a dump wrote.
@@ -48,6 +50,10 @@ pub async fn run(config: &DumpConfig) -> Result<DumpOutcome> {
             .context("cannot lock the tables to dump")?;
     }
     let sequences = read_sequences(client, config, &ordered).await?;
+    let sequence_names: Vec<QualifiedName> = sequences.iter().map(|s| s.name.clone()).collect();
+    let foreign_key_refs: Vec<&catalog::ForeignKey> =
+        ordered.foreign_keys.iter().map(|(fk, _)| fk).collect();
+    let schema = schema::read(client, &ordered.tables, &sequence_names, &foreign_key_refs).await?;
 
     let created = config
         .source_date_epoch
@@ -68,9 +74,16 @@ pub async fn run(config: &DumpConfig) -> Result<DumpOutcome> {
     let progress = Progress::new(config.quiet, "dump", ordered.tables.len(), None);
     let mut tables = Vec::with_capacity(ordered.tables.len());
     for (position, table) in ordered.tables.iter().enumerate() {
-        let entry = dump_table(client, &mut sink, &progress, position, table)
-            .await
-            .with_context(|| format!("cannot dump table {}", table.name))?;
+        let entry = dump_table(
+            client,
+            &mut sink,
+            &progress,
+            position,
+            table,
+            config.schema_only,
+        )
+        .await
+        .with_context(|| format!("cannot dump table {}", table.name))?;
         tables.push(entry);
         progress.table_done();
     }
@@ -97,12 +110,14 @@ pub async fn run(config: &DumpConfig) -> Result<DumpOutcome> {
         server_version_num: session.server_version_num,
         created_at,
         database,
-        content_id: content_id(&tables, &foreign_keys, &sequences),
+        content_id: content_id(&tables, &foreign_keys, &sequences, Some(&schema)),
         tables,
         foreign_keys,
         cycles: ordered.cycles.clone(),
         self_references: ordered.self_references.clone(),
         sequences,
+        schema: Some(schema),
+        schema_only: config.schema_only,
     };
     let json = serde_json::to_vec_pretty(&manifest)?;
     let path = sink.finish(json).await?;
@@ -124,6 +139,7 @@ async fn dump_table(
     progress: &Progress,
     position: usize,
     table: &Table,
+    schema_only: bool,
 ) -> Result<TableEntry> {
     let columns: Vec<&str> = table.stored_columns().map(|c| c.name.as_str()).collect();
     let statement = sql::copy_out(
@@ -134,13 +150,15 @@ async fn dump_table(
     );
     let member = data_member_name(position);
     sink.begin_member(member.clone()).await?;
-    let mut bar = progress.table(&table.name.to_string(), None);
-    let stream = client.copy_out(&statement).await?;
-    futures_util::pin_mut!(stream);
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        bar.advance(&chunk);
-        sink.write(chunk).await?;
+    if !schema_only {
+        let mut bar = progress.table(&table.name.to_string(), None);
+        let stream = client.copy_out(&statement).await?;
+        futures_util::pin_mut!(stream);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            bar.advance(&chunk);
+            sink.write(chunk).await?;
+        }
     }
     let summary = sink.end_member().await?;
     Ok(TableEntry {

@@ -21,6 +21,15 @@ pub fn quote_ident(name: &str) -> String {
     quoted
 }
 
+/// Quote a string literal for SQL text that runs with
+/// `standard_conforming_strings = on` (every session and script seedpack
+/// writes sets it): double the single quotes; backslashes are ordinary.
+/// Only for DDL text, which takes no parameters; values sent with data are
+/// always bind parameters.
+pub fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
 /// A schema-qualified relation name, as the catalog spells it (unquoted).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct QualifiedName {
@@ -108,6 +117,11 @@ mod tests {
         assert_eq!(quote_ident("users"), "\"users\"");
         assert_eq!(quote_ident("we\"ird.na me"), "\"we\"\"ird.na me\"");
         assert_eq!(QualifiedName::new("a.b", "Ü").quoted(), "\"a.b\".\"Ü\"");
+    }
+
+    #[test]
+    fn quotes_literals_for_standard_strings() {
+        assert_eq!(quote_literal("it's \\ fine"), "'it''s \\ fine'");
     }
 
     #[test]

@@ -9,4 +9,4 @@ pub mod sql;
 
 pub use connect::{connect, Session};
 pub use dsn::ConnectionTarget;
-pub use ident::{parse_table_name, quote_ident, QualifiedName};
+pub use ident::{parse_table_name, quote_ident, quote_literal, QualifiedName};

@@ -2,7 +2,7 @@
 //! tables exist with compatible columns, the sequences exist, and no table
 //! outside the artifact has rows that would lose what they reference.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
@@ -16,16 +16,19 @@ use crate::pg::{sql, QualifiedName};
 /// The target's side of a restore, read inside the restore transaction.
 #[derive(Debug)]
 pub struct Target {
-    /// The artifact's tables in the target, in the artifact's (restore) order.
+    /// The artifact's tables the target has, in the artifact's (restore) order.
     pub tables: Vec<Table>,
+    /// The artifact's tables the target lacks: created from the artifact's schema.
+    pub missing: BTreeSet<QualifiedName>,
     /// Foreign keys on or pointing at the artifact's relations: all are
     /// dropped for the load and re-added, exactly, after it.
     pub foreign_keys: Vec<ForeignKey>,
     /// Foreign keys from tables outside the artifact into it.
     pub outside_foreign_keys: Vec<ForeignKey>,
     pub triggers: Vec<Trigger>,
-    /// Current row count of each table, in `tables` order.
-    pub row_counts: Vec<i64>,
+    /// Current row count of each artifact table, in manifest order; `None`
+    /// for a table the target lacks.
+    pub row_counts: Vec<Option<i64>>,
 }
 
 /// Finds sequences by ($1 schemas, $2 names), pairwise.
@@ -39,8 +42,10 @@ WHERE c.relkind = 'S'";
 
 impl Target {
     /// Read and check the target for `manifest`. Refusals come back as
-    /// typed errors (exit 3) before anything is written.
-    pub async fn read(client: &Client, manifest: &Manifest) -> Result<Self> {
+    /// typed errors (exit 3) before anything is written. With `can_create`
+    /// (the artifact carries the schema), missing tables are to be created;
+    /// without it, a missing table is a refusal.
+    pub async fn read(client: &Client, manifest: &Manifest, can_create: bool) -> Result<Self> {
         let names: Vec<QualifiedName> = manifest.tables.iter().map(|t| t.name.clone()).collect();
         let mut found: HashMap<QualifiedName, Table> = catalog::tables_named(client, &names)
             .await?
@@ -48,16 +53,24 @@ impl Target {
             .map(|t| (t.name.clone(), t))
             .collect();
         let mut tables = Vec::with_capacity(names.len());
+        let mut missing = BTreeSet::new();
         for entry in &manifest.tables {
-            let table = found
-                .remove(&entry.name)
-                .ok_or_else(|| Error::MissingTable {
-                    table: entry.name.to_string(),
-                })?;
-            check_columns(entry, &table)?;
-            tables.push(table);
+            match found.remove(&entry.name) {
+                Some(table) => {
+                    check_columns(entry, &table)?;
+                    tables.push(table);
+                }
+                None if can_create => {
+                    missing.insert(entry.name.clone());
+                }
+                None => {
+                    return Err(Error::MissingTable {
+                        table: entry.name.to_string(),
+                    }
+                    .into())
+                }
+            }
         }
-        check_sequences(client, manifest).await?;
 
         let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
         let relations = catalog::relations(client, &table_oids).await?;
@@ -70,16 +83,16 @@ impl Target {
                 .partition(|fk| inside.contains(&fk.table_oid));
         let triggers = catalog::triggers(client, &relation_oids).await?;
 
-        let mut row_counts = Vec::with_capacity(tables.len());
-        for table in &tables {
-            let row = client
-                .query_one(&sql::count_rows(&table.name, table.has_children), &[])
-                .await
-                .with_context(|| format!("cannot count rows of {}", table.name))?;
-            row_counts.push(row.get(0));
+        let mut row_counts = Vec::with_capacity(manifest.tables.len());
+        for entry in &manifest.tables {
+            row_counts.push(match tables.iter().find(|t| t.name == entry.name) {
+                Some(table) => Some(count_rows(client, &table.name, table.has_children).await?),
+                None => None,
+            });
         }
         let target = Self {
             tables,
+            missing,
             foreign_keys,
             outside_foreign_keys,
             triggers,
@@ -127,7 +140,18 @@ impl Target {
     }
 }
 
-async fn check_sequences(client: &Client, manifest: &Manifest) -> Result<()> {
+/// Rows in a table (`only`: not counting inheritance children).
+pub async fn count_rows(client: &Client, table: &QualifiedName, only: bool) -> Result<i64> {
+    Ok(client
+        .query_one(&sql::count_rows(table, only), &[])
+        .await
+        .with_context(|| format!("cannot count rows of {table}"))?
+        .get(0))
+}
+
+/// Refuse if a sequence the artifact sets does not exist (once the
+/// artifact's schema, if any, has been created).
+pub async fn check_sequences(client: &Client, manifest: &Manifest) -> Result<()> {
     let schemas: Vec<&str> = manifest
         .sequences
         .iter()

@@ -204,6 +204,7 @@ fn tamper(original: &Path, out: &Path, edit: impl Fn(&mut Manifest)) {
         &manifest.tables,
         &manifest.foreign_keys,
         &manifest.sequences,
+        manifest.schema.as_ref(),
     );
     let json = serde_json::to_vec_pretty(&manifest).unwrap();
     let sum = format!("{}\n", sha256_hex(&json));

@@ -13,6 +13,7 @@
 //! - `atomicity`: killing the client or the server mid-restore changes nothing
 //! - `connection`: DSN forms, PG* variables, and connection failures
 //! - `commands`:  verify, inspect and plan as users run them
+//! - `schema`:    restore into empty databases, schema-only and data-only, warnings
 
 mod support;
 
@@ -23,4 +24,5 @@ mod cycles;
 mod damage;
 mod refusals;
 mod roundtrip;
+mod schema;
 mod triggers;

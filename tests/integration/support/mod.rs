@@ -110,6 +110,74 @@ impl TestDb {
     }
 }
 
+/// The catalog definitions of every user object, through the server's
+/// deparsers: tables and columns, constraints, indexes, triggers, sequences,
+/// views, types, functions and comments. Equal text means equal definitions.
+const DEFINITIONS: &str = "
+SET search_path = '';
+WITH user_ns AS (
+    SELECT oid FROM pg_namespace
+    WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg_toast%'
+)
+SELECT line FROM (
+  SELECT 'relation ' || c.oid::regclass || ' ' || c.relkind::text || ' ' || c.relpersistence::text
+         || coalesce(' by ' || pg_get_partkeydef(c.oid), '')
+         || coalesce(' ' || pg_get_expr(c.relpartbound, c.oid), '')
+         || ' inherits ' || coalesce((SELECT string_agg(i.inhparent::regclass::text, ',' ORDER BY i.inhseqno)
+                                      FROM pg_inherits i WHERE i.inhrelid = c.oid), '-')
+         || ' options ' || coalesce(c.reloptions::text, '-') AS line
+  FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM user_ns) AND c.relkind IN ('r','p','v','m','S','c')
+  UNION ALL
+  SELECT 'column ' || a.attrelid::regclass || '.' || quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
+         || ' notnull=' || a.attnotnull || ' identity=' || a.attidentity::text || ' generated=' || a.attgenerated::text
+         || ' collation=' || a.attcollation::regcollation || ' default=' || coalesce(pg_get_expr(d.adbin, d.adrelid), '-')
+         || ' local=' || a.attislocal
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  WHERE c.relnamespace IN (SELECT oid FROM user_ns) AND c.relkind IN ('r','p','v','m','c') AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT 'constraint ' || coalesce(conrelid::regclass::text, contypid::regtype::text) || ' ' || conname || ' '
+         || pg_get_constraintdef(oid) || ' local=' || conislocal
+  FROM pg_constraint WHERE connamespace IN (SELECT oid FROM user_ns)
+  UNION ALL
+  SELECT 'index ' || pg_get_indexdef(i.indexrelid) || ' clustered=' || i.indisclustered
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace IN (SELECT oid FROM user_ns)
+  UNION ALL
+  SELECT 'trigger ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+  WHERE NOT t.tgisinternal AND c.relnamespace IN (SELECT oid FROM user_ns)
+  UNION ALL
+  SELECT 'sequence ' || s.seqrelid::regclass || ' ' || format_type(s.seqtypid, NULL) || ' ' || s.seqstart || ' '
+         || s.seqincrement || ' ' || s.seqmin || ' ' || s.seqmax || ' ' || s.seqcache || ' ' || s.seqcycle
+         || ' owned=' || coalesce((SELECT d.refobjid::regclass || '.' || d.refobjsubid || ' ' || d.deptype::text
+                                   FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
+                                     AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a','i')), '-')
+  FROM pg_sequence s
+  UNION ALL
+  SELECT 'view ' || c.oid::regclass || ' ' || pg_get_viewdef(c.oid)
+  FROM pg_class c WHERE c.relkind IN ('v','m') AND c.relnamespace IN (SELECT oid FROM user_ns)
+  UNION ALL
+  SELECT 'type ' || format_type(t.oid, NULL) || ' ' || t.typtype::text || ' '
+         || coalesce((SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '')
+         || coalesce(format_type(t.typbasetype, t.typtypmod), '') || ' ' || t.typnotnull || ' ' || coalesce(t.typdefault, '')
+  FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM user_ns) AND t.typtype IN ('e','d','c','r')
+    AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+  UNION ALL
+  SELECT 'function ' || pg_get_functiondef(p.oid)
+  FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM user_ns) AND p.prokind <> 'a'
+  UNION ALL
+  SELECT 'comment ' || pg_describe_object(d.classoid, d.objoid, d.objsubid) || ' ' || d.description
+  FROM pg_description d
+  WHERE d.objoid >= 16384 AND d.classoid <> 'pg_namespace'::regclass
+) defs ORDER BY line COLLATE \"C\"";
+
+impl TestDb {
+    /// See [`DEFINITIONS`].
+    pub fn definitions(&self) -> String {
+        self.sql(DEFINITIONS)
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if std::thread::panicking() {

@@ -1,0 +1,102 @@
+//! Creating what the target lacks from the artifact's schema section, in
+//! the restore transaction: objects tied to a table are created exactly when
+//! that table is; others (schemas, types, functions, sequences, views) when
+//! the target does not have them.
+
+use std::collections::BTreeSet;
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+
+use crate::artifact::{ObjectKind, Phase, SchemaObject, SchemaSection};
+use crate::pg::QualifiedName;
+
+/// Whether the target has each object ($1 kinds, $2 names as SQL), in order.
+const EXISTS: &str = "
+SELECT CASE u.kind
+         WHEN 'schema' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = u.name)
+         WHEN 'extension' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = u.name)
+         WHEN 'type' THEN pg_catalog.to_regtype(u.name) IS NOT NULL
+         WHEN 'function' THEN pg_catalog.to_regprocedure(u.name) IS NOT NULL
+         ELSE pg_catalog.to_regclass(u.name) IS NOT NULL
+       END
+FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(kind, name, i)
+ORDER BY u.i";
+
+/// Function bodies are checked when they run, not when created: a function
+/// may name a table created after it (as pg_dump does).
+const FUNCTION_BODIES_UNCHECKED: &str = "SET LOCAL check_function_bodies = off";
+
+/// The objects of a schema section a restore will create.
+#[derive(Debug, Default)]
+pub struct SchemaPlan {
+    create: Vec<SchemaObject>,
+}
+
+impl SchemaPlan {
+    /// Decide, before any write, what to create: everything tied to a table
+    /// in `new_tables`, and every untied object the target lacks.
+    pub async fn decide(
+        client: &Client,
+        schema: &SchemaSection,
+        new_tables: &BTreeSet<QualifiedName>,
+    ) -> Result<Self> {
+        let untied: Vec<&SchemaObject> = schema
+            .objects
+            .iter()
+            .filter(|o| o.table.is_none())
+            .collect();
+        let kinds: Vec<String> = untied.iter().map(|o| kind_name(o.kind)).collect();
+        let names: Vec<&str> = untied.iter().map(|o| o.name.as_str()).collect();
+        let exists: Vec<bool> = client
+            .query(EXISTS, &[&kinds, &names])
+            .await
+            .context("cannot check which objects the target has")?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut missing = untied
+            .iter()
+            .zip(exists)
+            .filter(|(_, e)| !e)
+            .map(|(o, _)| *o);
+        let mut next_missing = missing.next();
+        let mut create = Vec::new();
+        for object in &schema.objects {
+            let wanted = match &object.table {
+                Some(table) => new_tables.contains(table),
+                None => next_missing.is_some_and(|m| std::ptr::eq(m, object)),
+            };
+            if object.table.is_none() && wanted {
+                next_missing = missing.next();
+            }
+            if wanted {
+                create.push(object.clone());
+            }
+        }
+        Ok(Self { create })
+    }
+
+    pub fn count(&self) -> usize {
+        self.create.len()
+    }
+
+    /// Run the chosen objects of `phase`, in order. A failure names the object.
+    pub async fn run(&self, client: &Client, phase: Phase) -> Result<()> {
+        client.batch_execute(FUNCTION_BODIES_UNCHECKED).await?;
+        for object in self.create.iter().filter(|o| o.kind.phase() == phase) {
+            client.batch_execute(&object.sql).await.with_context(|| {
+                format!("cannot create {} {}", kind_name(object.kind), object.name)
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn kind_name(kind: ObjectKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+        .replace('_', " ")
+}

@@ -1,0 +1,123 @@
+//! Reading the schema of what a dump holds: the DDL of the tables and of
+//! everything they need, in creation order, through the server's own
+//! deparsers. Ownership and grants are left out (objects belong to whoever
+//! restores, as `pg_restore --no-owner`); anything else that cannot be
+//! carried becomes a warning.
+//!
+//! Order, as pg_restore runs it for speed: schemas, extensions, types and
+//! functions, sequences, tables and partitions (pre-data); then, after the
+//! data: keys and other constraints, indexes, foreign keys, triggers, views.
+
+mod routines;
+mod tables;
+mod views;
+mod warnings;
+
+use std::collections::BTreeSet;
+
+use anyhow::Result;
+use tokio_postgres::Client;
+
+use crate::artifact::{ObjectKind, SchemaObject, SchemaSection};
+use crate::catalog::{self, ForeignKey, Table};
+use crate::pg::{quote_ident, quote_literal, QualifiedName};
+
+/// The schema section for `tables` (in restore order), their sequences and
+/// the foreign keys among them.
+pub async fn read(
+    client: &Client,
+    tables: &[Table],
+    sequences: &[QualifiedName],
+    foreign_keys: &[&ForeignKey],
+) -> Result<SchemaSection> {
+    let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
+    let relations = catalog::relations(client, &table_oids).await?;
+    let relation_oids: Vec<u32> = relations.iter().map(|r| r.oid).collect();
+
+    let views = views::read(client, &relation_oids).await?;
+    let routines = routines::read(client, &relation_oids, &views.oids).await?;
+    let sequence_objects = tables::sequences(client, sequences, tables).await?;
+    let (table_objects, table_post) = tables::tables(client, tables, &relations).await?;
+    let triggers = tables::triggers(client, &relations, tables).await?;
+
+    let mut schemas: BTreeSet<String> = tables.iter().map(|t| t.name.schema.clone()).collect();
+    schemas.extend(sequences.iter().map(|s| s.schema.clone()));
+    schemas.extend(routines.schemas.iter().cloned());
+    schemas.extend(views.schemas.iter().cloned());
+    schemas.remove("pg_catalog");
+
+    let mut objects: Vec<SchemaObject> = schema_objects(client, &schemas).await?;
+    objects.extend(routines.extensions);
+    objects.extend(routines.objects);
+    let (owners, sequence_objects): (Vec<_>, Vec<_>) = sequence_objects
+        .into_iter()
+        .partition(|o| o.kind == ObjectKind::SequenceOwner);
+    objects.extend(sequence_objects);
+    objects.extend(table_objects);
+    objects.extend(owners);
+    objects.extend(table_post);
+    for fk in foreign_keys {
+        let table = tables
+            .iter()
+            .find(|t| t.oid == fk.table_oid)
+            .expect("foreign keys among dumped tables");
+        let mut sql = format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {};",
+            fk.relation.quoted(),
+            quote_ident(&fk.name),
+            fk.definition
+        );
+        if let Some(comment) = &fk.comment {
+            sql.push_str(&format!(
+                "\nCOMMENT ON CONSTRAINT {} ON {} IS {};",
+                quote_ident(&fk.name),
+                fk.relation.quoted(),
+                quote_literal(comment)
+            ));
+        }
+        objects.push(SchemaObject {
+            kind: ObjectKind::ForeignKey,
+            name: format!("{} {}", fk.relation.quoted(), quote_ident(&fk.name)),
+            table: Some(table.name.clone()),
+            sql,
+        });
+    }
+    objects.extend(triggers);
+    objects.extend(views.objects);
+
+    let mut warnings = warnings::not_carried(client, &relation_oids).await?;
+    warnings.extend(routines.warnings);
+    warnings.extend(views.warnings);
+    Ok(SchemaSection { objects, warnings })
+}
+
+/// `CREATE SCHEMA` for each schema (with its comment); restore skips those
+/// the target has, such as `public`.
+async fn schema_objects(client: &Client, schemas: &BTreeSet<String>) -> Result<Vec<SchemaObject>> {
+    const COMMENTS: &str = "
+        SELECT n.nspname, pg_catalog.format('COMMENT ON SCHEMA %I IS %L', n.nspname, d.description)
+        FROM pg_catalog.pg_namespace n
+        JOIN pg_catalog.pg_description d
+          ON d.classoid = 'pg_catalog.pg_namespace'::regclass AND d.objoid = n.oid
+        WHERE n.nspname = ANY($1)";
+    let names: Vec<&String> = schemas.iter().collect();
+    let comments: std::collections::HashMap<String, String> = client
+        .query(COMMENTS, &[&names])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    Ok(schemas
+        .iter()
+        .map(|schema| {
+            let mut sql = format!("CREATE SCHEMA {};", quote_ident(schema));
+            tables::push_comment(&mut sql, comments.get(schema).cloned());
+            SchemaObject {
+                kind: ObjectKind::Schema,
+                name: schema.clone(),
+                table: None,
+                sql,
+            }
+        })
+        .collect())
+}

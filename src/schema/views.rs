@@ -1,0 +1,182 @@
+//! Views and materialized views over dumped tables: carried when everything
+//! they read is carried, in an order that creates each after what it reads.
+
+use std::collections::{BTreeSet, HashMap};
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+
+use super::tables::relation_comments;
+use crate::artifact::{ObjectKind, SchemaObject};
+
+/// Views and materialized views reading any of relations $1 (not in $1).
+const READERS: &str = "
+SELECT DISTINCT r.ev_class
+FROM pg_catalog.pg_rewrite r
+JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
+JOIN pg_catalog.pg_class v ON v.oid = r.ev_class
+WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = ANY($1)
+  AND r.ev_class <> ALL($1) AND v.relkind IN ('v', 'm')";
+
+/// The relations view $1 reads (oids and names in the same order), and what it is.
+const VIEW: &str = "
+WITH reads AS (
+    SELECT DISTINCT d.refobjid FROM pg_catalog.pg_rewrite r
+    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
+    WHERE r.ev_class = $1 AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid <> $1
+)
+SELECT c.oid::regclass::text, c.relkind = 'm', pg_catalog.pg_get_viewdef(c.oid),
+       c.reloptions::text[], n.nspname,
+       ARRAY(SELECT x.refobjid FROM reads x ORDER BY x.refobjid),
+       ARRAY(SELECT x.refobjid::regclass::text FROM reads x ORDER BY x.refobjid)
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid = $1";
+
+/// Indexes of materialized views $1.
+const MATVIEW_INDEXES: &str = "
+SELECT i.indrelid, pg_catalog.pg_get_indexdef(i.indexrelid)
+FROM pg_catalog.pg_index i WHERE i.indrelid = ANY($1) ORDER BY 2";
+
+#[derive(Debug, Default)]
+pub struct Views {
+    /// In creation order.
+    pub objects: Vec<SchemaObject>,
+    pub oids: Vec<u32>,
+    pub schemas: BTreeSet<String>,
+    pub warnings: Vec<String>,
+}
+
+struct Candidate {
+    name: String,
+    materialized: bool,
+    definition: String,
+    options: Option<Vec<String>>,
+    schema: String,
+    reads: Vec<u32>,
+    read_names: Vec<String>,
+}
+
+/// Views over `relation_oids`, and views over those, as far as they reach.
+pub async fn read(client: &Client, relation_oids: &[u32]) -> Result<Views> {
+    let mut carried: Vec<u32> = relation_oids.to_vec();
+    let mut waiting: HashMap<u32, Candidate> = HashMap::new();
+    let mut views = Views::default();
+    loop {
+        for row in client
+            .query(READERS, &[&carried])
+            .await
+            .context("cannot read views")?
+        {
+            let oid: u32 = row.get(0);
+            if waiting.contains_key(&oid) {
+                continue;
+            }
+            let view = client
+                .query_one(VIEW, &[&oid])
+                .await
+                .context("cannot read a view")?;
+            waiting.insert(
+                oid,
+                Candidate {
+                    name: view.get(0),
+                    materialized: view.get(1),
+                    definition: view.get(2),
+                    options: view.get(3),
+                    schema: view.get(4),
+                    reads: view.get(5),
+                    read_names: view.get(6),
+                },
+            );
+        }
+        let ready: Vec<u32> = waiting
+            .iter()
+            .filter(|(_, c)| c.reads.iter().all(|r| carried.contains(r)))
+            .map(|(oid, _)| *oid)
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        let mut ready: Vec<(u32, Candidate)> = ready
+            .into_iter()
+            .filter_map(|oid| waiting.remove(&oid).map(|c| (oid, c)))
+            .collect();
+        ready.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        for (oid, candidate) in ready {
+            carried.push(oid);
+            views.oids.push(oid);
+            views.schemas.insert(candidate.schema.clone());
+            views.objects.push(view_object(candidate));
+        }
+    }
+    for candidate in waiting.values() {
+        let missing: Vec<&str> = candidate
+            .reads
+            .iter()
+            .zip(&candidate.read_names)
+            .filter(|(oid, _)| !carried.contains(oid))
+            .map(|(_, name)| name.as_str())
+            .collect();
+        views.warnings.push(format!(
+            "view {} reads {}, which the artifact does not hold; the view is not carried",
+            candidate.name,
+            missing.join(", ")
+        ));
+    }
+    views.warnings.sort();
+    add_comments_and_indexes(client, &mut views).await?;
+    Ok(views)
+}
+
+fn view_object(candidate: Candidate) -> SchemaObject {
+    let definition = candidate.definition.trim().trim_end_matches(';');
+    let options = candidate
+        .options
+        .filter(|o| !o.is_empty())
+        .map(|o| format!(" WITH ({})", o.join(", ")))
+        .unwrap_or_default();
+    let (kind, sql) = if candidate.materialized {
+        (
+            ObjectKind::MaterializedView,
+            format!(
+                "CREATE MATERIALIZED VIEW {}{options} AS\n{definition}\nWITH DATA;",
+                candidate.name
+            ),
+        )
+    } else {
+        (
+            ObjectKind::View,
+            format!("CREATE VIEW {}{options} AS\n{definition};", candidate.name),
+        )
+    };
+    SchemaObject {
+        kind,
+        name: candidate.name,
+        table: None,
+        sql,
+    }
+}
+
+async fn add_comments_and_indexes(client: &Client, views: &mut Views) -> Result<()> {
+    let comments = relation_comments(client, &views.oids).await?;
+    let mut indexes: HashMap<u32, Vec<String>> = HashMap::new();
+    for row in client
+        .query(MATVIEW_INDEXES, &[&views.oids])
+        .await
+        .context("cannot read materialized view indexes")?
+    {
+        indexes.entry(row.get(0)).or_default().push(row.get(1));
+    }
+    for (object, oid) in views.objects.iter_mut().zip(&views.oids) {
+        for statement in indexes
+            .get(oid)
+            .into_iter()
+            .flatten()
+            .chain(comments.get(oid).into_iter().flatten())
+        {
+            object.sql.push('\n');
+            object.sql.push_str(statement);
+            object.sql.push(';');
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! The artifact carries the schema: restore into an empty database, create
+//! what is missing, `--schema-only` and `--data-only`, and warnings.
+
+use crate::roundtrip::fixture_pair;
+use crate::support::{dump, dump_with, fixture, manifest_json, restore, scratch, seedpack, TestDb};
+
+/// A source database holding `schema` and `data`, and an empty target.
+fn source_and_empty(label: &str, schema: &str, data: &str) -> (TestDb, TestDb) {
+    let src = TestDb::new(&format!("{label}_src"))
+        .with_sql(schema)
+        .with_sql(data);
+    let dst = TestDb::new(&format!("{label}_dst"));
+    (src, dst)
+}
+
+#[test]
+fn the_core_fixture_restores_into_an_empty_database_with_equal_definitions() {
+    let (src, dst) = source_and_empty(
+        "empty",
+        &fixture("core_schema.sql"),
+        &fixture("core_data.sql"),
+    );
+    src.sql("COMMENT ON TABLE public.book IS 'books we like'; COMMENT ON COLUMN public.book.title IS 'the title';
+             COMMENT ON TYPE public.mood IS 'how it feels'; COMMENT ON FUNCTION public.touch() IS 'sets updated_at';
+             CREATE INDEX book_title_lower ON public.book (lower(title)); CLUSTER public.book USING book_title_lower;
+             CREATE INDEX measurement_v ON public.measurement (v);
+             ALTER TABLE public.book ADD CONSTRAINT title_not_blank CHECK (title <> '') NOT VALID;
+             COMMENT ON CONSTRAINT book_pkey ON public.book IS 'the key';");
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "empty");
+    restore(&dst, &artifact).ok();
+    assert_eq!(dst.definitions(), src.definitions());
+    assert_eq!(dst.snapshot(), src.snapshot());
+    // Restoring again finds everything in place and replaces only the data.
+    restore(&dst, &artifact).ok();
+    assert_eq!(dst.definitions(), src.definitions());
+    assert_eq!(dst.snapshot(), src.snapshot());
+}
+
+#[test]
+fn missing_tables_are_created_and_existing_ones_loaded_data_only() {
+    let (src, dst) = fixture_pair("mixed");
+    dst.sql("DROP TABLE public.log_line; DROP TABLE public.measurement_note; DROP TABLE public.measurement;");
+    dst.sql("ALTER TABLE public.book ADD COLUMN note text");
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "mixed");
+    let run = seedpack(&[
+        "restore",
+        "--yes",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &dst.url(),
+    ])
+    .run()
+    .ok();
+    assert!(
+        run.stdout.contains("\"public\".\"log_line\"") && run.stdout.contains("(new)"),
+        "{}",
+        run.stdout
+    );
+    // Created tables match the source's definitions; the kept one keeps its extra column.
+    let only = |defs: String, needle: &str| -> Vec<String> {
+        defs.lines()
+            .filter(|l| l.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        only(dst.definitions(), "measurement"),
+        only(src.definitions(), "measurement")
+    );
+    assert_eq!(
+        only(dst.definitions(), "log_line"),
+        only(src.definitions(), "log_line")
+    );
+    assert!(dst.definitions().contains("column public.book.note text"));
+    assert_eq!(
+        dst.sql("SELECT string_agg(id || ' ' || v, ',' ORDER BY id) FROM public.measurement"),
+        src.sql("SELECT string_agg(id || ' ' || v, ',' ORDER BY id) FROM public.measurement")
+    );
+    assert_eq!(
+        dst.sql("SELECT count(*) FROM public.book WHERE note IS NULL"),
+        "3"
+    );
+}
+
+#[test]
+fn schema_only_dumps_and_restores_create_without_touching_rows() {
+    let (src, dst) = source_and_empty(
+        "schemaonly",
+        &fixture("core_schema.sql"),
+        &fixture("core_data.sql"),
+    );
+    let dir = scratch();
+    let artifact = dump_with(&src, dir.path(), "schemaonly", &["--schema-only"]);
+    let manifest = manifest_json(&artifact);
+    assert_eq!(manifest["schema_only"], true);
+    assert!(manifest["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["rows"] == 0));
+    restore(&dst, &artifact).ok();
+    assert_eq!(dst.definitions(), src.definitions());
+    assert_eq!(dst.sql("SELECT count(*) FROM public.every_type"), "0");
+
+    // Restoring a schema-only artifact leaves existing rows alone.
+    dst.sql(&fixture("core_data.sql"));
+    let before = dst.snapshot();
+    restore(&dst, &artifact).ok();
+    assert_eq!(dst.snapshot(), before);
+
+    // And restore --schema-only of a full artifact does the same.
+    let full = dump(&src, dir.path(), "full");
+    dst.sql("DROP TABLE public.log_line");
+    seedpack(&[
+        "restore",
+        "--yes",
+        "--schema-only",
+        "-f",
+        full.to_str().unwrap(),
+        "--dsn",
+        &dst.url(),
+    ])
+    .run()
+    .ok();
+    assert_eq!(dst.sql("SELECT count(*) FROM public.log_line"), "0");
+    assert_eq!(dst.sql("SELECT count(*) FROM public.every_type"), "5");
+}
+
+#[test]
+fn data_only_restore_creates_nothing() {
+    let (src, dst) = source_and_empty(
+        "dataonly",
+        &fixture("core_schema.sql"),
+        &fixture("core_data.sql"),
+    );
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "dataonly");
+    let run = seedpack(&[
+        "restore",
+        "--yes",
+        "--data-only",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &dst.url(),
+    ])
+    .run()
+    .expect_code(3);
+    assert!(
+        run.stderr.contains("does not exist in the target database"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        dst.sql("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"),
+        "0"
+    );
+}
+
+#[test]
+fn what_the_dump_cannot_carry_is_a_warning_in_output_and_manifest() {
+    let src = TestDb::new("warn_src").with_sql(
+        "CREATE TABLE public.secret (id int PRIMARY KEY, owner_name text);
+         ALTER TABLE public.secret ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY own_rows ON public.secret USING (owner_name = current_user);
+         CREATE TABLE public.other (id int);
+         CREATE VIEW public.both AS SELECT s.id FROM public.secret s JOIN public.other o USING (id);",
+    );
+    let dir = scratch();
+    let path = dir.path().join("warn.seedpack");
+    let run = seedpack(&[
+        "dump",
+        "--dsn",
+        &src.url(),
+        "-o",
+        path.to_str().unwrap(),
+        "--table",
+        "secret",
+    ])
+    .run()
+    .ok();
+    assert!(
+        run.stderr.contains(
+            "seedpack: warning: row-level security policy own_rows on public.secret is not carried"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("view public.\"both\" reads public.other"),
+        "{}",
+        run.stderr
+    );
+    let warnings = manifest_json(&path)["schema"]["warnings"].to_string();
+    assert!(
+        warnings.contains("own_rows") && warnings.contains("public.other"),
+        "{warnings}"
+    );
+}
