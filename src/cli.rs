@@ -28,6 +28,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Show the restore order, self-references and cycles of a live database
     Plan(PlanArgs),
+    /// Write an artifact as a plain SQL script that psql restores into an empty database
+    Export(ExportArgs),
 }
 
 /// How to reach the database.
@@ -119,6 +121,26 @@ pub struct InspectArgs {
     /// Print the manifest as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+/// Formats `seedpack export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// A psql script: psql -v ON_ERROR_STOP=1 --single-transaction -f OUT
+    Sql,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Artifact to export
+    #[arg(long, short, value_name = "FILE")]
+    pub file: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value = "sql")]
+    pub format: ExportFormat,
+    /// Where to write: a path (gzip-compressed when it ends in .gz), or - for standard output
+    #[arg(long, short, value_name = "OUT", default_value = "-")]
+    pub output: String,
 }
 
 #[derive(Debug, Args)]

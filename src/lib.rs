@@ -27,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod dump;
 pub mod error;
+pub mod export;
 pub mod inspect;
 pub mod ordering;
 pub mod pg;
@@ -51,6 +52,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let outcome = match &cli.command {
         Command::Restore(_) => "the restore transaction was rolled back; nothing was changed",
         Command::Dump(_) => "no artifact was written",
+        Command::Export(_) => "no script was written (standard output may hold part of one)",
         _ => "nothing was changed",
     };
     tokio::select! {
@@ -106,6 +108,14 @@ async fn dispatch(command: Command) -> Result<()> {
             } else {
                 print!("{}", report::inspect(reader.manifest()));
             }
+        }
+        Command::Export(args) => {
+            let output = match args.output.as_str() {
+                "-" => export::ExportOutput::Stdout,
+                path => export::ExportOutput::File(path.into()),
+            };
+            let cli::ExportFormat::Sql = args.format;
+            tokio::task::spawn_blocking(move || export::export(&args.file, &output)).await??;
         }
         Command::Plan(args) => {
             let config = PlanConfig::from_args(&args)?;

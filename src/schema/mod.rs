@@ -44,7 +44,10 @@ pub async fn read(
     schemas.extend(sequences.iter().map(|s| s.schema.clone()));
     schemas.extend(routines.schemas.iter().cloned());
     schemas.extend(views.schemas.iter().cloned());
+    // public exists in every new database (and before PostgreSQL 15 is
+    // owned by a superuser): it is the one schema never carried.
     schemas.remove("pg_catalog");
+    schemas.remove("public");
 
     let mut objects: Vec<SchemaObject> = schema_objects(client, &schemas).await?;
     objects.extend(routines.extensions);

@@ -101,11 +101,11 @@ JOIN pg_catalog.pg_namespace opn ON opn.oid = opc.opcnamespace
 JOIN pg_catalog.pg_type st ON st.oid = r.rngsubtype
 WHERE r.rngtypid = $1";
 
-/// Functions $1: identity, definition, extension, the types they use.
+/// Functions $1: identity (name and input types, as to_regprocedure reads
+/// it), definition, extension, the types they use.
 const FUNCTION_INFO: &str = "
 SELECT p.oid, p.prokind::text, n.nspname,
-       pg_catalog.format('%I.%I(%s)', n.nspname, p.proname,
-                         pg_catalog.pg_get_function_identity_arguments(p.oid)),
+       pg_catalog.format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.oidvectortypes(p.proargtypes)),
        CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END,
        (SELECT e.extname::text FROM pg_catalog.pg_depend d
         JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid

@@ -1,0 +1,178 @@
+//! `seedpack export --format sql`: an artifact as a plain SQL script that
+//! `psql -v ON_ERROR_STOP=1 --single-transaction -f OUT` restores into an
+//! empty database with the same result as `seedpack restore`.
+//!
+//! The script runs the schema's pre-data DDL, loads each table with an
+//! inline `COPY ... FROM stdin`, then runs the post-data DDL (keys, indexes,
+//! foreign keys, triggers, views): foreign keys are added after the data,
+//! so cycles and self-references load without deferral or superuser.
+//! Table data is checked against its checksum as it is copied; a file
+//! output is written under a temporary name and renamed only when complete.
+
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+use crate::artifact::{check_data, ArtifactReader, DataDigest, Manifest, Phase};
+use crate::pg::{quote_ident, quote_literal};
+
+/// Where the script goes.
+#[derive(Debug, Clone)]
+pub enum ExportOutput {
+    Stdout,
+    /// Gzip-compressed when the name ends in `.gz`.
+    File(PathBuf),
+}
+
+/// Settings the script runs with: the same as a restore session's.
+const PREAMBLE: &str = "\
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SET DateStyle = 'ISO';
+SET IntervalStyle = 'postgres';
+SET extra_float_digits = 3;
+SET TimeZone = 'UTC';
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET check_function_bodies = false;
+SET row_security = off;
+SELECT pg_catalog.set_config('search_path', '', false);
+";
+
+/// Write the script for the artifact at `path`.
+pub fn export(path: &Path, output: &ExportOutput) -> Result<()> {
+    let reader = ArtifactReader::open(path)?;
+    match output {
+        ExportOutput::Stdout => {
+            // Standard output cannot be taken back: check every checksum first.
+            reader.check_members(true, |_| {})?;
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            write_script(&reader, &mut out)?;
+            out.flush()?;
+        }
+        ExportOutput::File(target) => {
+            reader.check_members(false, |_| {})?;
+            let dir = match target.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            let tmp = tempfile::Builder::new()
+                .prefix(".seedpack-")
+                .suffix(".partial")
+                .tempfile_in(dir)
+                .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+            let file = BufWriter::new(tmp.reopen()?);
+            let gzip = target.extension().is_some_and(|e| e == "gz");
+            if gzip {
+                let mut encoder = GzEncoder::new(file, Compression::default());
+                write_script(&reader, &mut encoder)?;
+                encoder.finish()?.flush()?;
+            } else {
+                let mut file = file;
+                write_script(&reader, &mut file)?;
+                file.flush()?;
+            }
+            tmp.as_file().sync_all()?;
+            tmp.persist(target)
+                .with_context(|| format!("cannot write {}", target.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_script(reader: &ArtifactReader, out: &mut impl Write) -> Result<()> {
+    let manifest = reader.manifest();
+    header(manifest, out)?;
+    out.write_all(PREAMBLE.as_bytes())?;
+    if let Some(schema) = &manifest.schema {
+        writeln!(out, "\n-- schema: before the data\n")?;
+        for object in schema.phase(Phase::PreData) {
+            writeln!(out, "{}\n", object.sql)?;
+        }
+    }
+    if !manifest.schema_only {
+        writeln!(out, "\n-- data\n")?;
+        for (position, entry) in manifest.tables.iter().enumerate() {
+            let columns: Vec<String> = entry.columns.iter().map(|c| quote_ident(&c.name)).collect();
+            if columns.is_empty() {
+                writeln!(out, "COPY {} FROM stdin;", entry.name)?;
+            } else {
+                writeln!(
+                    out,
+                    "COPY {} ({}) FROM stdin;",
+                    entry.name,
+                    columns.join(", ")
+                )?;
+            }
+            let mut data = reader.table_data(position)?;
+            let mut digest = DataDigest::new();
+            let mut buf = vec![0; 1 << 16];
+            loop {
+                let n = data
+                    .read(&mut buf)
+                    .with_context(|| format!("cannot read the data of table {}", entry.name))?;
+                if n == 0 {
+                    break;
+                }
+                digest.update(&buf[..n]);
+                out.write_all(&buf[..n])?;
+            }
+            check_data(entry, digest)?;
+            writeln!(out, "\\.\n")?;
+        }
+    }
+    if let Some(schema) = &manifest.schema {
+        writeln!(out, "\n-- schema: after the data\n")?;
+        for object in schema.phase(Phase::PostData) {
+            writeln!(out, "{}\n", object.sql)?;
+        }
+    }
+    if !manifest.schema_only && !manifest.sequences.is_empty() {
+        writeln!(out, "\n-- sequences\n")?;
+        for sequence in &manifest.sequences {
+            writeln!(
+                out,
+                "SELECT pg_catalog.setval({}, {}, {});",
+                quote_literal(&sequence.name.quoted()),
+                sequence.last_value,
+                sequence.is_called
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn header(manifest: &Manifest, out: &mut impl Write) -> Result<()> {
+    writeln!(
+        out,
+        "-- seedpack export of database {} (PostgreSQL {}), created {}\n\
+         -- content id {}\n\
+         -- restore into an empty database with:\n\
+         --   psql -v ON_ERROR_STOP=1 --single-transaction -f THIS_FILE",
+        one_line(&manifest.database),
+        one_line(&manifest.server_version),
+        one_line(&manifest.created_at),
+        manifest.content_id
+    )?;
+    if manifest.schema.is_none() {
+        writeln!(
+            out,
+            "-- this artifact carries no schema: the tables must exist already"
+        )?;
+    }
+    for warning in manifest.schema.iter().flat_map(|s| &s.warnings) {
+        writeln!(out, "-- warning: {}", one_line(warning))?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Text from the manifest made safe inside a `--` comment.
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
