@@ -14,6 +14,7 @@
 //! - `connection`: DSN forms, PG* variables, and connection failures
 //! - `commands`:  verify, inspect and plan as users run them
 //! - `schema`:    restore into empty databases, schema-only and data-only, warnings
+//! - `export`:    SQL scripts that psql restores as seedpack restore does
 
 mod support;
 
@@ -22,6 +23,7 @@ mod commands;
 mod connection;
 mod cycles;
 mod damage;
+mod export;
 mod refusals;
 mod roundtrip;
 mod schema;

@@ -7,13 +7,23 @@ use crate::roundtrip::fixture_pair;
 use crate::support::{dump, dump_with, fixture, restore, scratch, seedpack};
 
 #[test]
-fn a_missing_target_table_is_refused_by_name() {
+fn with_data_only_a_missing_target_table_is_refused_by_name() {
     let (src, dst) = fixture_pair("missing");
     dst.sql("DROP TABLE public.log_line; INSERT INTO public.region VALUES ('kept');");
     let before = dst.snapshot();
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "missing");
-    let run = restore(&dst, &artifact).expect_code(3);
+    let run = seedpack(&[
+        "restore",
+        "--yes",
+        "--data-only",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &dst.url(),
+    ])
+    .run()
+    .expect_code(3);
     assert!(
         run.stderr
             .contains("table \"public\".\"log_line\" does not exist"),
