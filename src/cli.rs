@@ -92,6 +92,11 @@ pub struct RestoreArgs {
     /// Only load data, into tables that must already exist; create nothing
     #[arg(long)]
     pub data_only: bool,
+    /// Drop the artifact's tables (with their indexes, constraints, triggers,
+    /// owned sequences) and views, and recreate them from the artifact, in the
+    /// same transaction. Refuses if anything else depends on them
+    #[arg(long, conflicts_with_all = ["data_only", "schema_only"])]
+    pub clean: bool,
     /// Do not ask for confirmation (required when there is no terminal)
     #[arg(long, short)]
     pub yes: bool,

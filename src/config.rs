@@ -37,6 +37,8 @@ pub struct RestoreConfig {
     pub target: ConnectionTarget,
     pub file: PathBuf,
     pub scope: RestoreScope,
+    /// Drop the artifact's tables and views and recreate them.
+    pub clean: bool,
     pub yes: bool,
     pub dry_run: bool,
     pub quiet: bool,
@@ -100,6 +102,7 @@ impl RestoreConfig {
                 (_, true) => RestoreScope::DataOnly,
                 _ => RestoreScope::All,
             },
+            clean: args.clean,
             yes: args.yes,
             dry_run: args.dry_run,
             quiet: args.quiet,

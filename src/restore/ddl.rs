@@ -35,11 +35,13 @@ pub struct SchemaPlan {
 
 impl SchemaPlan {
     /// Decide, before any write, what to create: everything tied to a table
-    /// in `new_tables`, and every untied object the target lacks.
+    /// in `new_tables`, and every untied object the target lacks or that is
+    /// about to be dropped (`dropped`, by name).
     pub async fn decide(
         client: &Client,
         schema: &SchemaSection,
         new_tables: &BTreeSet<QualifiedName>,
+        dropped: &BTreeSet<String>,
     ) -> Result<Self> {
         let untied: Vec<&SchemaObject> = schema
             .objects
@@ -58,7 +60,7 @@ impl SchemaPlan {
         let mut missing = untied
             .iter()
             .zip(exists)
-            .filter(|(_, e)| !e)
+            .filter(|(o, exists)| !exists || dropped.contains(&o.name))
             .map(|(o, _)| *o);
         let mut next_missing = missing.next();
         let mut create = Vec::new();

@@ -8,8 +8,10 @@
 //!
 //! Tables the target has are loaded data-only; tables it lacks are created
 //! from the artifact's schema, in pg_restore's order: tables, data, then
-//! keys, indexes, foreign keys, triggers and views.
+//! keys, indexes, foreign keys, triggers and views. With `--clean` the
+//! artifact's tables and views are dropped first and all recreated.
 
+mod clean;
 mod compat;
 mod confirm;
 mod constraints;
@@ -26,6 +28,7 @@ use crate::config::{RestoreConfig, RestoreScope};
 use crate::pg::{self, sql, QualifiedName};
 use crate::progress::Progress;
 use crate::report;
+use clean::Clean;
 use ddl::SchemaPlan;
 use target::Target;
 
@@ -63,9 +66,27 @@ pub async fn run(config: &RestoreConfig) -> Result<RestoreOutcome> {
         .batch_execute("BEGIN")
         .await
         .context("cannot start the restore transaction")?;
-    let target = Target::read(client, &manifest, schema.is_some()).await?;
+    let mut target = Target::read(client, &manifest, schema.is_some(), !config.clean).await?;
+    let clean = match (config.clean, schema) {
+        (true, Some(schema)) => {
+            let clean = Clean::prepare(client, &target, schema).await?;
+            target = target.cleaned();
+            Some(clean)
+        }
+        (true, None) => {
+            return Err(crate::error::Error::Usage(
+                "--clean needs an artifact that carries its schema, and no --data-only".into(),
+            )
+            .into())
+        }
+        (false, _) => None,
+    };
+    let dropped = clean
+        .as_ref()
+        .map(|c| c.dropped.clone())
+        .unwrap_or_default();
     let plan = match schema {
-        Some(schema) => SchemaPlan::decide(client, schema, &target.missing).await?,
+        Some(schema) => SchemaPlan::decide(client, schema, &target.missing, &dropped).await?,
         None => SchemaPlan::default(),
     };
     let changes: Vec<(QualifiedName, Option<i64>, u64)> = manifest
@@ -98,10 +119,10 @@ pub async fn run(config: &RestoreConfig) -> Result<RestoreOutcome> {
             report::restore_preview(&config.target, &changes, "rows now"),
             format!(
                 "{} {} table(s) in {}?",
-                if loads_data {
-                    "Replace the contents of"
-                } else {
-                    "Create the schema of"
+                match (config.clean, loads_data) {
+                    (true, _) => "Drop and recreate",
+                    (false, true) => "Replace the contents of",
+                    (false, false) => "Create the schema of",
                 },
                 changes.len(),
                 config.target
@@ -110,6 +131,9 @@ pub async fn run(config: &RestoreConfig) -> Result<RestoreOutcome> {
         .await?;
     }
 
+    if let Some(clean) = &clean {
+        clean.run(client).await?;
+    }
     apply(client, &reader, &target, &plan, loads_data, config.quiet).await?;
     client
         .batch_execute("COMMIT")

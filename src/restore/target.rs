@@ -45,7 +45,14 @@ impl Target {
     /// typed errors (exit 3) before anything is written. With `can_create`
     /// (the artifact carries the schema), missing tables are to be created;
     /// without it, a missing table is a refusal.
-    pub async fn read(client: &Client, manifest: &Manifest, can_create: bool) -> Result<Self> {
+    /// With `check_compatibility` off (`--clean`: the tables are recreated),
+    /// existing tables' columns are not compared.
+    pub async fn read(
+        client: &Client,
+        manifest: &Manifest,
+        can_create: bool,
+        check_compatibility: bool,
+    ) -> Result<Self> {
         let names: Vec<QualifiedName> = manifest.tables.iter().map(|t| t.name.clone()).collect();
         let mut found: HashMap<QualifiedName, Table> = catalog::tables_named(client, &names)
             .await?
@@ -57,7 +64,9 @@ impl Target {
         for entry in &manifest.tables {
             match found.remove(&entry.name) {
                 Some(table) => {
-                    check_columns(entry, &table)?;
+                    if check_compatibility {
+                        check_columns(entry, &table)?;
+                    }
                     tables.push(table);
                 }
                 None if can_create => {
@@ -120,6 +129,16 @@ impl Target {
             }
         }
         Ok(())
+    }
+
+    /// The target once `--clean` has dropped the artifact's tables: all of
+    /// them are to be created; nothing of the old ones is left to handle.
+    pub fn cleaned(mut self) -> Self {
+        self.missing.extend(self.tables.drain(..).map(|t| t.name));
+        self.foreign_keys.clear();
+        self.outside_foreign_keys.clear();
+        self.triggers.clear();
+        self
     }
 
     /// Every foreign key to drop and re-add: the artifact's own and those

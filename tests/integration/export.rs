@@ -110,7 +110,8 @@ fn export_writes_gzip_and_standard_output() {
     .stdout;
     assert_eq!(text, stdout);
     assert!(
-        stdout.contains("COPY \"public\".\"category\" (\"id\", \"parent_id\", \"name\") FROM stdin;"),
+        stdout
+            .contains("COPY \"public\".\"category\" (\"id\", \"parent_id\", \"name\") FROM stdin;"),
         "{stdout}"
     );
     assert!(stdout.contains("psql -v ON_ERROR_STOP=1 --single-transaction"));

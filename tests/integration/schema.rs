@@ -235,3 +235,78 @@ fn a_realistic_schema_restores_into_an_empty_database() {
         "1"
     );
 }
+
+#[test]
+fn clean_drops_and_recreates_the_tables_after_the_model_changed() {
+    let (src, dst) = source_and_empty(
+        "clean",
+        &fixture("rental_schema.sql"),
+        &fixture("rental_data.sql"),
+    );
+    dst.sql(&fixture("rental_schema.sql"));
+    dst.sql(
+        "ALTER TABLE rental.film ADD COLUMN budget numeric;
+         ALTER TABLE rental.customer ALTER COLUMN email TYPE varchar(80);
+         DROP INDEX rental.idx_title;
+         DROP TRIGGER film_last_updated ON rental.film;
+         INSERT INTO rental.language (name) VALUES ('Klingon');",
+    );
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "clean");
+    seedpack(&[
+        "restore",
+        "--yes",
+        "--clean",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &dst.url(),
+    ])
+    .run()
+    .ok();
+    assert_eq!(dst.definitions(), src.definitions());
+    assert_eq!(dst.snapshot(), src.snapshot());
+}
+
+#[test]
+fn clean_refuses_to_drop_what_outside_objects_depend_on() {
+    let (src, dst) = fixture_pair("cleanrefuse");
+    dst.sql("CREATE VIEW public.outside_view AS SELECT title FROM public.book");
+    let before = (dst.definitions(), dst.snapshot());
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "all");
+    let run = seedpack(&[
+        "restore",
+        "--yes",
+        "--clean",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &dst.url(),
+    ])
+    .run()
+    .expect_code(3);
+    assert!(run.stderr.contains("outside_view"), "{}", run.stderr);
+
+    // A table outside the artifact with a foreign key into it.
+    dst.sql("DROP VIEW public.outside_view");
+    let regions = dump_with(&src, dir.path(), "regions", &["--table", "region"]);
+    let run = seedpack(&[
+        "restore",
+        "--yes",
+        "--clean",
+        "-f",
+        regions.to_str().unwrap(),
+        "--dsn",
+        &dst.url(),
+    ])
+    .run()
+    .expect_code(3);
+    assert!(
+        run.stderr.contains("measurement_region_fkey"),
+        "{}",
+        run.stderr
+    );
+    dst.sql("CREATE VIEW public.outside_view AS SELECT title FROM public.book");
+    assert_eq!((dst.definitions(), dst.snapshot()), before);
+}
