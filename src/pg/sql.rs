@@ -47,15 +47,20 @@ pub fn copy_out(
 
 /// COPY into a table's stored columns; rows reach partitions through the parent.
 /// A table without columns (`CREATE TABLE t ()`) still has rows: no list.
-pub fn copy_in(table: &QualifiedName, columns: &[&str]) -> String {
-    if columns.is_empty() {
-        return format!("COPY {} FROM STDIN", table.quoted());
-    }
-    format!(
-        "COPY {} ({}) FROM STDIN",
-        table.quoted(),
-        column_list(columns.iter().copied())
-    )
+///
+/// `freeze` writes the rows already frozen: allowed (and only asked for) when
+/// the table was created or truncated in this transaction and is not
+/// partitioned. It spares the index builds and foreign-key checks that
+/// follow from setting hint bits on every page. Like the TRUNCATE before it,
+/// it is not MVCC-safe for transactions that started before the restore.
+pub fn copy_in(table: &QualifiedName, columns: &[&str], freeze: bool) -> String {
+    let list = if columns.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", column_list(columns.iter().copied()))
+    };
+    let options = if freeze { " (FREEZE)" } else { "" };
+    format!("COPY {}{list} FROM STDIN{options}", table.quoted())
 }
 
 /// Lock tables for a consistent dump: readers allowed, DDL kept out.

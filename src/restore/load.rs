@@ -30,8 +30,10 @@ pub async fn load_table(
 ) -> Result<()> {
     let entry: &TableEntry = &reader.manifest().tables[position];
     let columns: Vec<&str> = entry.columns.iter().map(|c| c.name.as_str()).collect();
+    // Every table is created or truncated earlier in this transaction.
+    let freeze = entry.kind != "partitioned";
     let sink = client
-        .copy_in::<_, Bytes>(&sql::copy_in(&entry.name, &columns))
+        .copy_in::<_, Bytes>(&sql::copy_in(&entry.name, &columns, freeze))
         .await?;
     futures_util::pin_mut!(sink);
 
