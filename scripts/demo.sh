@@ -2,8 +2,9 @@
 # End-to-end demo of seedpack on a throwaway local PostgreSQL:
 # start a cluster, load a schema with a foreign-key cycle and a
 # self-reference into two databases, seed one, dump it, verify and inspect
-# the artifact, restore it into the other as a non-superuser, and check
-# that both databases hold the same data.
+# the artifact, restore it as a non-superuser into the other and into an
+# empty database (the artifact carries the schema), and check that all
+# three hold the same data.
 #
 # Usage: scripts/demo.sh [--keep]
 #   --keep  leave the cluster running and print how to reach and stop it
@@ -15,7 +16,7 @@ set -euo pipefail
 keep=false
 case "${1:-}" in
   --keep) keep=true ;;
-  -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
   "") ;;
   *) echo "demo.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
 esac
@@ -70,9 +71,11 @@ admin=(-X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres)
 CREATE ROLE app_owner LOGIN NOSUPERUSER PASSWORD '$password';
 CREATE DATABASE festival_source OWNER app_owner;
 CREATE DATABASE festival_target OWNER app_owner;
+CREATE DATABASE festival_empty OWNER app_owner;
 SQL
 source_url="postgresql://app_owner:$password@127.0.0.1:$port/festival_source"
 target_url="postgresql://app_owner:$password@127.0.0.1:$port/festival_target"
+empty_url="postgresql://app_owner:$password@127.0.0.1:$port/festival_empty"
 as_owner() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}"; }
 
 say "loading the schema into both databases (as the non-superuser app_owner), seed data into the source"
@@ -95,7 +98,10 @@ say "seedpack inspect"
 say "seedpack restore (into festival_target, as app_owner, one transaction)"
 "$seedpack" restore --file "$artifact" --dsn "$target_url" --yes
 
-say "checking that the target holds exactly the source's data"
+say "seedpack restore (into festival_empty, which has no tables: the artifact carries the schema)"
+"$seedpack" restore --file "$artifact" --dsn "$empty_url" --yes --quiet
+
+say "checking that both targets hold exactly the source's data"
 digest() {
   as_owner "$1" -At -c "
     SELECT md5(string_agg(t, E'\n' ORDER BY t)) FROM (
@@ -109,17 +115,19 @@ digest() {
 }
 source_digest="$(digest "$source_url")"
 target_digest="$(digest "$target_url")"
+empty_digest="$(digest "$empty_url")"
 echo "source $source_digest"
 echo "target $target_digest"
-if [ "$source_digest" != "$target_digest" ]; then
-  echo "demo.sh: the target differs from the source" >&2
+echo "empty  $empty_digest"
+if [ "$source_digest" != "$target_digest" ] || [ "$source_digest" != "$empty_digest" ]; then
+  echo "demo.sh: a target differs from the source" >&2
   exit 1
 fi
 next_source="$(as_owner "$source_url" -At -c "SELECT last_value FROM performance_id_seq")"
 next_target="$(as_owner "$target_url" -At -c "SELECT last_value FROM performance_id_seq")"
 [ "$next_source" = "$next_target" ] || { echo "demo.sh: sequence differs" >&2; exit 1; }
 
-say "demo passed: cycle and self-reference restored without superuser, data identical"
+say "demo passed: cycle and self-reference restored without superuser, into a migrated and an empty database"
 if [ "$keep" = true ]; then
   echo "cluster kept in $work"
   echo "  source: psql '$source_url'"

@@ -215,6 +215,24 @@ pub fn inspect(manifest: &Manifest) -> String {
         &rows,
     ));
     cycles_section(&mut out, &m.self_references, &m.cycles);
+    match &m.schema {
+        Some(schema) => {
+            let _ = writeln!(
+                out,
+                "\nschema: {} objects{}",
+                schema.objects.len(),
+                if m.schema_only {
+                    " (schema only: no rows)"
+                } else {
+                    ""
+                }
+            );
+            for warning in &schema.warnings {
+                let _ = writeln!(out, "  not carried: {warning}");
+            }
+        }
+        None => out.push_str("\nschema: not carried (data only)\n"),
+    }
     if !m.sequences.is_empty() {
         out.push_str("\nsequences\n");
         for s in &m.sequences {

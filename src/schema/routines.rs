@@ -1,6 +1,7 @@
 //! The types, functions and extensions dumped tables and views need, found
 //! by following the catalog's dependencies to a fixpoint, and put in an
-//! order that creates every object after what it uses.
+//! order that creates every object after what it uses. Every query orders
+//! its rows, so the same database always gives the same DDL, byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -56,7 +57,8 @@ SELECT t.oid, t.typtype::text, n.nspname, pg_catalog.format_type(t.oid, NULL),
        t.typrelid
 FROM pg_catalog.pg_type t
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-WHERE t.oid = ANY($1)";
+WHERE t.oid = ANY($1)
+ORDER BY 4";
 
 /// An enum's labels, quoted by the server, in order.
 const ENUM_LABELS: &str = "
@@ -118,7 +120,8 @@ SELECT p.oid, p.prokind::text, n.nspname,
                               pg_catalog.obj_description(p.oid, 'pg_proc')) END
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-WHERE p.oid = ANY($1)";
+WHERE p.oid = ANY($1)
+ORDER BY 4";
 
 /// What types and functions $1 depend on (domain constraints included).
 const DEPENDENCIES: &str = "
