@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::config::Mode;
+
 /// Move PostgreSQL data between environments as one portable, checksummed file.
 ///
 /// Exit codes: 0 success, 1 failure, 2 bad usage or bad input (damaged
@@ -30,6 +32,18 @@ pub enum Command {
     Plan(PlanArgs),
     /// Write an artifact as a plain SQL script that psql restores into an empty database
     Export(ExportArgs),
+    /// List the artifacts applied to a database, newest first
+    Status(StatusArgs),
+    /// Compare a database's content of an artifact's tables with the artifact
+    Check(CheckArgs),
+}
+
+/// Where seedpack records what it applied.
+#[derive(Debug, Args)]
+pub struct HistoryOpts {
+    /// The history table, created on first use [default: seedpack.history]
+    #[arg(long, value_name = "SCHEMA.TABLE")]
+    pub history_table: Option<String>,
 }
 
 /// How to reach the database.
@@ -66,6 +80,10 @@ pub struct DumpArgs {
     /// A <FILE>.sha256 sidecar is written beside it
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// A seed version to record in the artifact (and in the target's history
+    /// when it is restored), such as v2 or a commit hash
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
     /// Write the tables' schema and no rows; restoring it creates what the
     /// target lacks and leaves existing tables' rows alone
     #[arg(long)]
@@ -97,6 +115,24 @@ pub struct RestoreArgs {
     /// same transaction. Refuses if anything else depends on them
     #[arg(long, conflicts_with_all = ["data_only", "schema_only"])]
     pub clean: bool,
+    /// replace: empty each table and load the artifact. upsert: insert new rows
+    /// and update existing ones by key, keep the rest. insert-missing: insert
+    /// only rows whose key is absent. upsert and insert-missing need a primary
+    /// or unique key on every table
+    #[arg(long, value_enum, default_value = "replace")]
+    pub mode: Mode,
+    /// Apply even if the history says this content was already applied in this mode
+    #[arg(long)]
+    pub force: bool,
+    /// Record nothing: no history table, no seedpack objects in the database
+    #[arg(long, conflicts_with = "history_table")]
+    pub no_history: bool,
+    #[command(flatten)]
+    pub history: HistoryOpts,
+    /// How long to wait for another restore (or a lock on a table) before
+    /// giving up, changing nothing: 30s, 2m, 500ms
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
     /// Do not ask for confirmation (required when there is no terminal)
     #[arg(long, short)]
     pub yes: bool,
@@ -124,6 +160,29 @@ pub struct InspectArgs {
     #[arg(long, short, value_name = "FILE")]
     pub file: PathBuf,
     /// Print the manifest as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub connect: ConnectOpts,
+    #[command(flatten)]
+    pub history: HistoryOpts,
+    /// Print the history as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Artifact to compare with
+    #[arg(long, short, value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub connect: ConnectOpts,
+    /// Print the comparison as JSON
     #[arg(long)]
     pub json: bool,
 }

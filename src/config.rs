@@ -2,10 +2,13 @@
 //! Core modules take these and never look at `cli` or the environment.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::cli::{ConnectOpts, DumpArgs, PlanArgs, RestoreArgs, SelectOpts};
+use crate::cli::{
+    CheckArgs, ConnectOpts, DumpArgs, HistoryOpts, PlanArgs, RestoreArgs, SelectOpts, StatusArgs,
+};
 use crate::error::Error;
-use crate::pg::ConnectionTarget;
+use crate::pg::{ConnectionTarget, QualifiedName};
 use crate::selection::{TablePattern, TableSelection};
 
 #[derive(Debug)]
@@ -15,10 +18,35 @@ pub struct DumpConfig {
     pub output: Option<PathBuf>,
     /// Write the schema and no rows.
     pub schema_only: bool,
+    /// A seed version recorded in the manifest and, on restore, in the history.
+    pub label: Option<String>,
     pub compress_level: u32,
     pub quiet: bool,
     /// `SOURCE_DATE_EPOCH`: the timestamp recorded, so dumps reproduce.
     pub source_date_epoch: Option<u64>,
+}
+
+/// How a restore treats rows the target already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Empty each table and load the artifact's rows
+    Replace,
+    /// Insert new rows, update rows whose key exists, leave other rows alone
+    Upsert,
+    /// Insert only rows whose key is absent; update nothing
+    InsertMissing,
+}
+
+impl Mode {
+    /// As the command line and the history spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Replace => "replace",
+            Self::Upsert => "upsert",
+            Self::InsertMissing => "insert-missing",
+        }
+    }
 }
 
 /// What a restore applies of an artifact.
@@ -39,9 +67,62 @@ pub struct RestoreConfig {
     pub scope: RestoreScope,
     /// Drop the artifact's tables and views and recreate them.
     pub clean: bool,
+    pub mode: Mode,
+    /// The history table, or `None` with `--no-history`.
+    pub history: Option<QualifiedName>,
+    pub force: bool,
+    pub lock_timeout: Duration,
     pub yes: bool,
     pub dry_run: bool,
     pub quiet: bool,
+}
+
+#[derive(Debug)]
+pub struct StatusConfig {
+    pub target: ConnectionTarget,
+    pub history: QualifiedName,
+    pub json: bool,
+}
+
+#[derive(Debug)]
+pub struct CheckConfig {
+    pub target: ConnectionTarget,
+    pub file: PathBuf,
+    pub json: bool,
+}
+
+/// `--history-table`, parsed as a table name; `seedpack.history` by default.
+fn history_table(opts: &HistoryOpts) -> Result<QualifiedName, Error> {
+    match &opts.history_table {
+        None => Ok(QualifiedName::new("seedpack", "history")),
+        Some(written) => {
+            let pattern = TablePattern::parse(written)?;
+            Ok(QualifiedName::new(
+                pattern.schema.unwrap_or_else(|| "seedpack".to_owned()),
+                pattern.name,
+            ))
+        }
+    }
+}
+
+impl StatusConfig {
+    pub fn from_args(args: &StatusArgs) -> Result<Self, Error> {
+        Ok(Self {
+            target: target(&args.connect)?,
+            history: history_table(&args.history)?,
+            json: args.json,
+        })
+    }
+}
+
+impl CheckConfig {
+    pub fn from_args(args: &CheckArgs) -> Result<Self, Error> {
+        Ok(Self {
+            target: target(&args.connect)?,
+            file: args.file.clone(),
+            json: args.json,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -85,6 +166,7 @@ impl DumpConfig {
             selection: selection(&args.select)?,
             output: args.output.clone(),
             schema_only: args.schema_only,
+            label: args.label.clone(),
             compress_level: args.compress_level,
             quiet: args.quiet,
             source_date_epoch,
@@ -103,6 +185,14 @@ impl RestoreConfig {
                 _ => RestoreScope::All,
             },
             clean: args.clean,
+            mode: args.mode,
+            history: if args.no_history {
+                None
+            } else {
+                Some(history_table(&args.history)?)
+            },
+            force: args.force,
+            lock_timeout: args.lock_timeout,
             yes: args.yes,
             dry_run: args.dry_run,
             quiet: args.quiet,

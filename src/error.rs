@@ -55,6 +55,10 @@ pub enum Error {
         constraint: String,
     },
 
+    /// `check` found tables that differ from the artifact or are missing.
+    #[error("{differing} of {total} tables differ from the artifact or are missing")]
+    Drift { differing: usize, total: usize },
+
     /// The user interrupted the command; `outcome` says what state was left.
     #[error("interrupted: {outcome}")]
     Interrupted { outcome: &'static str },
@@ -71,6 +75,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
                 | Error::IncompatibleColumn { .. }
                 | Error::ReferencedFromOutside { .. } => EXIT_REFUSED,
                 Error::Interrupted { .. } => EXIT_INTERRUPTED,
+                Error::Drift { .. } => EXIT_FAILURE,
             };
         }
         if cause.downcast_ref::<ArtifactError>().is_some() {

@@ -23,11 +23,13 @@
 
 pub mod artifact;
 pub mod catalog;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod dump;
 pub mod error;
 pub mod export;
+pub mod history;
 pub mod inspect;
 pub mod ordering;
 pub mod pg;
@@ -41,7 +43,7 @@ pub mod selection;
 use anyhow::{Context, Result};
 
 use cli::{Cli, Command};
-use config::{DumpConfig, PlanConfig, RestoreConfig};
+use config::{CheckConfig, DumpConfig, PlanConfig, RestoreConfig, StatusConfig};
 use error::Error;
 
 /// Run one command to completion, or until Ctrl-C, which is handled here
@@ -78,8 +80,12 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Restore(args) => {
             let config = RestoreConfig::from_args(&args)?;
             let outcome = restore::run(&config).await?;
-            if !config.quiet {
-                print!("{}", report::restore_summary(&outcome, &config.target));
+            match &outcome.already_applied {
+                Some(applied) => println!("{}", report::already_applied(applied)),
+                None if !config.quiet => {
+                    print!("{}", report::restore_summary(&outcome, &config.target))
+                }
+                None => {}
             }
         }
         Command::Verify(args) => {
@@ -107,6 +113,37 @@ async fn dispatch(command: Command) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(reader.manifest())?);
             } else {
                 print!("{}", report::inspect(reader.manifest()));
+            }
+        }
+        Command::Status(args) => {
+            let config = StatusConfig::from_args(&args)?;
+            let session = pg::connect(&config.target).await?;
+            let applied = history::list(&session.client, &config.history).await?;
+            if config.json {
+                println!("{}", serde_json::to_string_pretty(&applied)?);
+            } else {
+                print!("{}", report::status(&config.history, &applied));
+            }
+        }
+        Command::Check(args) => {
+            let config = CheckConfig::from_args(&args)?;
+            let checked = check::run(&config).await?;
+            if config.json {
+                println!("{}", serde_json::to_string_pretty(&checked)?);
+            } else {
+                print!("{}", report::check(&checked));
+            }
+            if !checked.all_equal() {
+                let differing = checked
+                    .tables
+                    .iter()
+                    .filter(|t| t.state != check::State::Equal)
+                    .count();
+                return Err(Error::Drift {
+                    differing,
+                    total: checked.tables.len(),
+                }
+                .into());
             }
         }
         Command::Export(args) => {

@@ -4,7 +4,9 @@
 use std::fmt::Write;
 
 use crate::artifact::{Manifest, MemberCheck};
+use crate::check::{CheckReport, State as CheckState};
 use crate::dump::DumpOutcome;
+use crate::history::Applied;
 use crate::ordering::Ordered;
 use crate::pg::{ConnectionTarget, QualifiedName};
 use crate::restore::RestoreOutcome;
@@ -113,12 +115,49 @@ pub fn restore_preview(
 }
 
 pub fn restore_summary(outcome: &RestoreOutcome, target: &ConnectionTarget) -> String {
-    let before = if outcome.dry_run {
-        "rows now"
+    let mut out = if outcome.dry_run {
+        let changes: Vec<(QualifiedName, Option<i64>, u64)> = outcome
+            .tables
+            .iter()
+            .map(|c| (c.table.clone(), c.before, c.after))
+            .collect();
+        restore_preview(target, &changes, "rows now")
     } else {
-        "rows before"
+        let rows: Vec<Vec<String>> = outcome
+            .tables
+            .iter()
+            .map(|c| {
+                vec![
+                    c.table.to_string(),
+                    c.before
+                        .map_or_else(|| "(new)".to_owned(), |n| n.to_string()),
+                    c.inserted.to_string(),
+                    c.updated.to_string(),
+                    c.deleted.to_string(),
+                    c.after.to_string(),
+                ]
+            })
+            .collect();
+        format!(
+            "target: host {} port {} database {} user {} (mode {})\n{}",
+            target.host(),
+            target.port(),
+            target.database(),
+            target.user(),
+            outcome.mode.as_str(),
+            columns(
+                &[
+                    "table",
+                    "rows before",
+                    "inserted",
+                    "updated",
+                    "deleted",
+                    "rows after"
+                ],
+                &rows
+            )
+        )
     };
-    let mut out = restore_preview(target, &outcome.tables, before);
     let m = &outcome.manifest;
     let data = if outcome.loads_data {
         format!("{} tables with {} rows", m.tables.len(), m.total_rows())
@@ -138,6 +177,79 @@ pub fn restore_summary(outcome: &RestoreOutcome, target: &ConnectionTarget) -> S
             outcome.created, m.content_id
         );
     }
+    out
+}
+
+/// The one line a restore prints when the history says it is already done.
+pub fn already_applied(applied: &Applied) -> String {
+    format!(
+        "already applied: content id {} (mode {}{}) was applied at {} by {}; nothing to do (--force applies it again)",
+        applied.content_id,
+        applied.mode,
+        applied.label.as_ref().map(|l| format!(", label {l}")).unwrap_or_default(),
+        applied.finished_at,
+        applied.applied_by
+    )
+}
+
+/// The history, newest first.
+pub fn status(table: &QualifiedName, applied: &[Applied]) -> String {
+    if applied.is_empty() {
+        return format!("nothing applied yet (no rows in {table})\n");
+    }
+    let rows: Vec<Vec<String>> = applied
+        .iter()
+        .map(|a| {
+            let rows: u64 = a
+                .tables
+                .as_array()
+                .map(|ts| ts.iter().filter_map(|t| t["after"].as_u64()).sum())
+                .unwrap_or(0);
+            vec![
+                a.finished_at.clone(),
+                a.label.clone().unwrap_or_else(|| "-".into()),
+                a.mode.clone(),
+                a.content_id[..12.min(a.content_id.len())].to_owned(),
+                rows.to_string(),
+                a.artifact.clone(),
+                format!("{} ({})", a.applied_by, a.client),
+            ]
+        })
+        .collect();
+    columns(
+        &[
+            "applied (UTC)",
+            "label",
+            "mode",
+            "content id",
+            "rows",
+            "artifact",
+            "by",
+        ],
+        &rows,
+    )
+}
+
+/// One line per table: equal, differs or missing.
+pub fn check(report: &CheckReport) -> String {
+    let rows: Vec<Vec<String>> = report
+        .tables
+        .iter()
+        .map(|t| {
+            let state = match t.state {
+                CheckState::Equal => "equal",
+                CheckState::Differs => "differs",
+                CheckState::Missing => "missing",
+            };
+            vec![
+                t.table.to_string(),
+                state.to_owned(),
+                t.detail.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut out = columns(&["table", "state", "detail"], &rows);
+    let _ = writeln!(out, "content id {}", report.content_id);
     out
 }
 
@@ -173,6 +285,9 @@ pub fn inspect(manifest: &Manifest) -> String {
     let m = manifest;
     let mut out = String::new();
     let _ = writeln!(out, "database     {}", m.database);
+    if let Some(label) = &m.label {
+        let _ = writeln!(out, "label        {label}");
+    }
     let _ = writeln!(out, "created      {}", m.created_at);
     let _ = writeln!(out, "server       PostgreSQL {}", m.server_version);
     let _ = writeln!(

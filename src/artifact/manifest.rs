@@ -23,6 +23,9 @@ pub struct Manifest {
     /// RFC 3339 UTC; `SOURCE_DATE_EPOCH` when set, so dumps reproduce.
     pub created_at: String,
     pub database: String,
+    /// A seed version given with `dump --label`: metadata, not content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// Same whenever schema and data are the same; see [`content_id`].
     pub content_id: String,
     /// Tables in restore order: referenced tables first.

@@ -110,6 +110,7 @@ pub async fn run(config: &DumpConfig) -> Result<DumpOutcome> {
         server_version_num: session.server_version_num,
         created_at,
         database,
+        label: config.label.clone(),
         content_id: content_id(&tables, &foreign_keys, &sequences, Some(&schema)),
         tables,
         foreign_keys,

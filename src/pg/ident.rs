@@ -31,7 +31,7 @@ pub fn quote_literal(value: &str) -> String {
 }
 
 /// A schema-qualified relation name, as the catalog spells it (unquoted).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct QualifiedName {
     pub schema: String,
     pub name: String,

@@ -14,26 +14,28 @@ use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
 use crate::artifact::{check_data, ArtifactReader, DataDigest, TableEntry};
-use crate::pg::sql;
+use crate::pg::{sql, QualifiedName};
 use crate::progress::Progress;
 
 const CHUNK: usize = 256 << 10;
 const QUEUE_DEPTH: usize = 16;
 
-/// COPY the table at `position` of the artifact into the target. Fails,
-/// naming the table, if the data does not match the manifest.
+/// COPY the table at `position` of the artifact into `destination` (the
+/// table itself, or a staging table). Fails, naming the table, if the data
+/// does not match the manifest. `freeze`: the destination was created or
+/// truncated in this transaction and is not partitioned.
 pub async fn load_table(
     client: &Client,
     reader: &Arc<ArtifactReader>,
     position: usize,
     progress: &Progress,
+    destination: &QualifiedName,
+    freeze: bool,
 ) -> Result<()> {
     let entry: &TableEntry = &reader.manifest().tables[position];
     let columns: Vec<&str> = entry.columns.iter().map(|c| c.name.as_str()).collect();
-    // Every table is created or truncated earlier in this transaction.
-    let freeze = entry.kind != "partitioned";
     let sink = client
-        .copy_in::<_, Bytes>(&sql::copy_in(&entry.name, &columns, freeze))
+        .copy_in::<_, Bytes>(&sql::copy_in(destination, &columns, freeze))
         .await?;
     futures_util::pin_mut!(sink);
 

@@ -52,6 +52,7 @@ impl Target {
         manifest: &Manifest,
         can_create: bool,
         check_compatibility: bool,
+        empties_tables: bool,
     ) -> Result<Self> {
         let names: Vec<QualifiedName> = manifest.tables.iter().map(|t| t.name.clone()).collect();
         let mut found: HashMap<QualifiedName, Table> = catalog::tables_named(client, &names)
@@ -107,7 +108,9 @@ impl Target {
             triggers,
             row_counts,
         };
-        target.check_outside_references(client).await?;
+        if empties_tables {
+            target.check_outside_references(client).await?;
+        }
         Ok(target)
     }
 
@@ -148,6 +151,8 @@ impl Target {
     }
 
     /// Tables to lock: the artifact's and the outside tables referencing them.
+    /// (For the merge modes those outside keys stay, and locking their
+    /// tables costs nothing that matters for a restore.)
     pub fn tables_to_lock(&self) -> Vec<&QualifiedName> {
         let mut names: Vec<&QualifiedName> = self.tables.iter().map(|t| &t.name).collect();
         for fk in &self.outside_foreign_keys {

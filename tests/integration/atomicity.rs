@@ -1,14 +1,15 @@
 //! One transaction: killing the client or the server, an interrupt, or data
 //! that does not match its checksum leaves the target exactly as it was.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use seedpack::artifact::{content_id, Manifest};
 
-use crate::support::{cluster, dump, scratch, seedpack, Cluster, TestDb};
+use crate::support::blocking::{
+    restore_until_blocked, wait_until_no_seedpack_session, SequenceHolder,
+};
+use crate::support::{cluster, dump, scratch, Cluster, TestDb};
 
 const SCHEMA: &str = "
 CREATE TABLE public.big (id serial PRIMARY KEY, payload text NOT NULL);
@@ -30,96 +31,15 @@ fn target(cluster: &'static Cluster, label: &str) -> TestDb {
         )
 }
 
-/// A psql session holding a transaction that used `big_id_seq`: the
-/// restore's `ALTER SEQUENCE` (after every table is loaded) waits for it.
-struct SequenceHolder(Child);
-
-impl SequenceHolder {
-    fn hold(db: &TestDb) -> SequenceHolder {
-        let mut child = Command::new(db.cluster.bindir.join("psql"))
-            .args(["-X", "-q", "-d", &db.url()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("psql");
-        child
-            .stdin
-            .as_mut()
-            .unwrap()
-            .write_all(b"BEGIN;\nSELECT nextval('public.big_id_seq');\n")
-            .unwrap();
-        wait_for(db, "the lock holder", "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database()");
-        SequenceHolder(child)
-    }
-
-    fn release(mut self) {
-        if let Some(mut stdin) = self.0.stdin.take() {
-            let _ = stdin.write_all(b"ROLLBACK;\n");
-        }
-        let _ = self.0.wait();
-    }
-}
-
-/// Poll until `query` returns a non-zero count, or fail after 60 s.
-fn wait_for(db: &TestDb, what: &str, query: &str) {
-    let start = Instant::now();
-    loop {
-        if db.try_sql(query).map(|n| n != "0").unwrap_or(false) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Start a restore and wait until every table is loaded and it is blocked,
-/// inside its transaction, on the held sequence.
-fn restore_until_blocked(db: &TestDb, artifact: &Path) -> Child {
-    let child = seedpack(&[
-        "restore",
-        "--yes",
-        "-q",
-        "-f",
-        artifact.to_str().unwrap(),
-        "--dsn",
-        &db.url(),
-    ])
-    .secret(&db.cluster.owner_password)
-    .spawn();
-    wait_for(
-        db,
-        "the restore to block on the sequence",
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedpack'
-           AND wait_event_type = 'Lock' AND query LIKE 'ALTER SEQUENCE%'",
-    );
-    child
-}
-
-fn wait_until_no_seedpack_session(db: &TestDb) {
-    let start = Instant::now();
-    while db.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedpack'") != "0"
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "seedpack's session did not end"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn killing_the_client_mid_restore_leaves_the_target_as_it_was() {
     let shared = cluster::shared();
     let (src, dst) = (source(shared, "kill9"), target(shared, "kill9"));
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "a");
-    let holder = SequenceHolder::hold(&dst);
+    let holder = SequenceHolder::hold(&dst, "public.big_id_seq");
     let before = dst.snapshot();
-    let mut child = restore_until_blocked(&dst, &artifact);
+    let mut child = restore_until_blocked(&dst, &artifact, &[]);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     // The orphaned backend notices its client is gone once its lock wait
@@ -135,9 +55,9 @@ fn ctrl_c_mid_restore_rolls_back_and_exits_130() {
     let (src, dst) = (source(shared, "sigint"), target(shared, "sigint"));
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "a");
-    let holder = SequenceHolder::hold(&dst);
+    let holder = SequenceHolder::hold(&dst, "public.big_id_seq");
     let before = dst.snapshot();
-    let child = restore_until_blocked(&dst, &artifact);
+    let child = restore_until_blocked(&dst, &artifact, &[]);
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -162,9 +82,9 @@ fn stopping_the_server_mid_restore_leaves_the_target_as_it_was() {
     let (src, dst) = (source(own, "crash"), target(own, "crash"));
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "a");
-    let holder = SequenceHolder::hold(&dst);
+    let holder = SequenceHolder::hold(&dst, "public.big_id_seq");
     let before = dst.snapshot();
-    let child = restore_until_blocked(&dst, &artifact);
+    let child = restore_until_blocked(&dst, &artifact, &[]);
     own.stop_immediately();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -15,6 +15,7 @@
 //! - `commands`:  verify, inspect and plan as users run them
 //! - `schema`:    restore into empty databases, schema-only and data-only, warnings
 //! - `export`:    SQL scripts that psql restores as seedpack restore does
+//! - `seeding`:   upsert and insert-missing, history, concurrent deploys, drift check
 
 mod support;
 
@@ -27,4 +28,5 @@ mod export;
 mod refusals;
 mod roundtrip;
 mod schema;
+mod seeding;
 mod triggers;

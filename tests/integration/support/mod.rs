@@ -1,6 +1,7 @@
 //! Test support: a fresh database per test on a shared throwaway cluster,
 //! and a runner for the `seedpack` binary as a user would run it.
 
+pub mod blocking;
 pub mod cluster;
 pub mod tar_layout;
 

@@ -1,0 +1,205 @@
+//! What was applied to a database: the history table, the lock that
+//! serializes concurrent restores, and the check that makes a repeated
+//! apply a no-op.
+//!
+//! The table (`seedpack.history` unless `--history-table` says otherwise)
+//! is created on first use and written in the restore's own transaction, so
+//! a row exists exactly when the data committed.
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use tokio_postgres::Client;
+
+use crate::pg::{quote_ident, QualifiedName};
+
+/// Serializes every seedpack restore into one database: held until the
+/// restore's transaction ends, bounded by the session's lock_timeout.
+const LOCK: &str =
+    "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('seedpack restore', 0))";
+
+/// One apply, as recorded and as `status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Applied {
+    pub id: i64,
+    pub content_id: String,
+    pub label: Option<String>,
+    pub artifact: String,
+    pub mode: String,
+    /// Per table: {"table": ..., "inserted": n, "updated": n, "deleted": n}.
+    pub tables: serde_json::Value,
+    pub seedpack_version: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub applied_by: String,
+    pub client: String,
+}
+
+/// What a restore records.
+#[derive(Debug)]
+pub struct Record<'a> {
+    pub content_id: &'a str,
+    pub label: Option<&'a str>,
+    pub artifact: &'a str,
+    pub mode: &'a str,
+    pub tables: serde_json::Value,
+    /// When the restore started, RFC 3339.
+    pub started_at: &'a str,
+}
+
+/// Wait for any other seedpack restore into this database to finish.
+pub async fn lock(client: &Client) -> Result<()> {
+    client
+        .batch_execute(LOCK)
+        .await
+        .context("another seedpack restore is running on this database and did not finish within --lock-timeout")
+}
+
+fn create_sql(table: &QualifiedName) -> String {
+    format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema};
+         CREATE TABLE IF NOT EXISTS {table} (
+             id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+             content_id       text NOT NULL,
+             label            text,
+             artifact         text NOT NULL,
+             mode             text NOT NULL,
+             tables           jsonb NOT NULL,
+             seedpack_version text NOT NULL,
+             started_at       timestamptz NOT NULL,
+             finished_at      timestamptz NOT NULL,
+             applied_by       text NOT NULL,
+             client           text NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS {index} ON {table} (content_id, mode);",
+        schema = quote_ident(&table.schema),
+        table = table.quoted(),
+        index = quote_ident(&format!("{}_content_id_mode", table.name)),
+    )
+}
+
+/// Whether `table` exists.
+async fn exists(client: &Client, table: &QualifiedName) -> Result<bool> {
+    Ok(client
+        .query_one(
+            "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
+            &[&table.quoted()],
+        )
+        .await?
+        .get(0))
+}
+
+/// The latest successful apply of `content_id` in `mode`, if any.
+pub async fn find(
+    client: &Client,
+    table: &QualifiedName,
+    content_id: &str,
+    mode: &str,
+) -> Result<Option<Applied>> {
+    if !exists(client, table).await? {
+        return Ok(None);
+    }
+    let rows = list_where(
+        client,
+        table,
+        "WHERE content_id = $1 AND mode = $2",
+        &[&content_id, &mode],
+    )
+    .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// Every apply, newest first.
+pub async fn list(client: &Client, table: &QualifiedName) -> Result<Vec<Applied>> {
+    if !exists(client, table).await? {
+        return Ok(Vec::new());
+    }
+    list_where(client, table, "", &[]).await
+}
+
+async fn list_where(
+    client: &Client,
+    table: &QualifiedName,
+    filter: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<Applied>> {
+    let sql = format!(
+        "SELECT id, content_id, label, artifact, mode, tables, seedpack_version,
+                to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                applied_by, client
+         FROM {} {filter} ORDER BY id DESC",
+        table.quoted()
+    );
+    let rows = client
+        .query(&sql, params)
+        .await
+        .with_context(|| format!("cannot read the history in {table}"))?;
+    Ok(rows
+        .iter()
+        .map(|r| Applied {
+            id: r.get(0),
+            content_id: r.get(1),
+            label: r.get(2),
+            artifact: r.get(3),
+            mode: r.get(4),
+            tables: r.get(5),
+            seedpack_version: r.get(6),
+            started_at: r.get(7),
+            finished_at: r.get(8),
+            applied_by: r.get(9),
+            client: r.get(10),
+        })
+        .collect())
+}
+
+/// Record an apply, creating the table on first use, inside the caller's
+/// transaction.
+pub async fn record(client: &Client, table: &QualifiedName, record: &Record<'_>) -> Result<()> {
+    client
+        .batch_execute(&create_sql(table))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot create the history table {table} (use --history-table, or --no-history)"
+            )
+        })?;
+    let who = client_identity();
+    let sql = format!(
+        "INSERT INTO {} (content_id, label, artifact, mode, tables, seedpack_version,
+                         started_at, finished_at, applied_by, client)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::text::timestamptz, pg_catalog.clock_timestamp(),
+                 session_user, $8)",
+        table.quoted()
+    );
+    client
+        .execute(
+            &sql,
+            &[
+                &record.content_id,
+                &record.label,
+                &record.artifact,
+                &record.mode,
+                &record.tables,
+                &env!("CARGO_PKG_VERSION"),
+                &record.started_at,
+                &who,
+            ],
+        )
+        .await
+        .with_context(|| format!("cannot record the restore in {table}"))?;
+    Ok(())
+}
+
+/// `user@host` of the machine running seedpack, as far as it can tell.
+fn client_identity() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    format!("{user}@{host}")
+}
