@@ -65,11 +65,12 @@ impl TestDb {
     /// Everything a restore must reproduce, as text: every user table's rows
     /// (sorted), every constraint and trigger definition and state, and
     /// every sequence's state. Read with fixed settings so the text is exact.
+    /// seedpack's own history schema is left out: it is bookkeeping.
     pub fn snapshot(&self) -> String {
         let tables = self.sql(
             "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
              JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema')
+             WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema','seedpack')
                AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1",
         );
         let mut out = String::new();
@@ -88,7 +89,7 @@ impl TestDb {
                     || ' deferrable=' || condeferrable || ' deferred=' || condeferred
                     || ' valid=' || convalidated || ' comment=' || coalesce(obj_description(oid, 'pg_constraint'), '')
              FROM pg_constraint WHERE connamespace NOT IN
-               (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog','information_schema'))
+               (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog','information_schema','seedpack'))
              ORDER BY 1",
         ));
         out.push_str("\n== triggers\n");
@@ -98,7 +99,7 @@ impl TestDb {
         ));
         out.push_str("\n== sequences\n");
         let sequences = self
-            .sql("SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences ORDER BY 1");
+            .sql("SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences WHERE schemaname <> 'seedpack' ORDER BY 1");
         for sequence in sequences.lines() {
             out.push_str(&format!(
                 "{sequence} {}\n",
@@ -118,7 +119,7 @@ const DEFINITIONS: &str = "
 SET search_path = '';
 WITH user_ns AS (
     SELECT oid FROM pg_namespace
-    WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg_toast%'
+    WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'seedpack') AND nspname NOT LIKE 'pg_toast%'
 )
 SELECT line FROM (
   SELECT 'relation ' || c.oid::regclass || ' ' || c.relkind::text || ' ' || c.relpersistence::text
@@ -153,7 +154,7 @@ SELECT line FROM (
          || ' owned=' || coalesce((SELECT d.refobjid::regclass || '.' || d.refobjsubid || ' ' || d.deptype::text
                                    FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
                                      AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a','i')), '-')
-  FROM pg_sequence s
+  FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid WHERE c.relnamespace IN (SELECT oid FROM user_ns)
   UNION ALL
   SELECT 'view ' || c.oid::regclass || ' ' || pg_get_viewdef(c.oid)
   FROM pg_class c WHERE c.relkind IN ('v','m') AND c.relnamespace IN (SELECT oid FROM user_ns)
