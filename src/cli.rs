@@ -54,6 +54,11 @@ pub struct ConnectOpts {
     /// PGPASSWORD, PGDATABASE and PGSSLMODE fill what it leaves out
     #[arg(long, value_name = "DSN")]
     pub dsn: Option<String>,
+    /// How long to keep retrying a server that is not accepting connections
+    /// yet (refused, starting up), with backoff: 15s, 2m. Nothing is retried
+    /// once connected
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: std::time::Duration,
 }
 
 /// Which tables to cover.

@@ -137,7 +137,8 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn target(opts: &ConnectOpts) -> Result<ConnectionTarget, Error> {
-    ConnectionTarget::resolve(opts.dsn.as_deref(), &env)
+    Ok(ConnectionTarget::resolve(opts.dsn.as_deref(), &env)?
+        .with_connect_timeout(opts.connect_timeout))
 }
 
 fn selection(opts: &SelectOpts) -> Result<TableSelection, Error> {

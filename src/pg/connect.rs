@@ -1,8 +1,13 @@
 //! Opening a session with the settings that make every value read back
 //! exactly as it was written, on both sides of a dump and restore.
 
+use std::time::{Duration, Instant};
+
 use anyhow::{Context, Result};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::{Client, Config, NoTls, Socket};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::ConnectionTarget;
 
@@ -37,16 +42,30 @@ impl std::fmt::Debug for Session {
 }
 
 /// Connect to `target` and apply the session settings.
+///
+/// A server that is not accepting connections yet (refused, reset, "the
+/// database system is starting up": a CI service container, a database just
+/// provisioned) is retried with backoff until the target's connect timeout
+/// runs out. Anything else (a bad password, a missing database) fails at
+/// once. Nothing after connecting is ever retried.
 pub async fn connect(target: &ConnectionTarget) -> Result<Session> {
-    let (client, connection) = target
-        .config
-        .connect(NoTls)
-        .await
-        .with_context(|| format!("cannot connect to {target}"))?;
-    tokio::spawn(async move {
-        // The error, if any, reaches the client as a closed connection.
-        let _ = connection.await;
-    });
+    let tls = target.tls.client_config()?;
+    let deadline = Instant::now() + target.connect_timeout;
+    let mut pause = Duration::from_millis(100);
+    let client = loop {
+        let attempt = match &tls {
+            None => open(&target.config, NoTls).await,
+            Some(config) => open(&target.config, MakeRustlsConnect::new(config.clone())).await,
+        };
+        match attempt {
+            Ok(client) => break client,
+            Err(e) if is_transient(&e) && Instant::now() + pause < deadline => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot connect to {target}")),
+        }
+    };
     client
         .batch_execute(SESSION_SETTINGS)
         .await
@@ -66,4 +85,42 @@ pub async fn connect(target: &ConnectionTarget) -> Result<Session> {
         server_version: row.get(0),
         server_version_num: u32::try_from(version_num).unwrap_or(0),
     })
+}
+
+/// One connection attempt; the connection runs on its own task.
+async fn open<T>(config: &Config, tls: T) -> Result<Client, tokio_postgres::Error>
+where
+    T: MakeTlsConnect<Socket>,
+    T::Stream: Send + 'static,
+    T::TlsConnect: Send,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    let (client, connection) = config.connect(tls).await?;
+    tokio::spawn(async move {
+        // The error, if any, reaches the client as a closed connection.
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+/// Failures a server gives while it is coming up.
+fn is_transient(error: &tokio_postgres::Error) -> bool {
+    if let Some(db) = error.as_db_error() {
+        return *db.code() == SqlState::CANNOT_CONNECT_NOW;
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::NotFound
+            );
+        }
+        source = cause.source();
+    }
+    false
 }

@@ -7,14 +7,19 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::config::Host;
 
+use super::dsn_options::take_tls_options;
+use super::tls::{SslMode, TlsSettings};
 use crate::error::Error;
 
 /// Where to connect, resolved once. Its `Display` never shows the password.
 #[derive(Clone)]
 pub struct ConnectionTarget {
     pub(crate) config: tokio_postgres::Config,
+    pub(crate) tls: TlsSettings,
+    /// How long to keep retrying a server that is not accepting connections yet.
+    pub(crate) connect_timeout: Duration,
 }
 
 impl fmt::Debug for ConnectionTarget {
@@ -50,12 +55,31 @@ impl ConnectionTarget {
             .or_else(|| env("SEEDPACK_DSN"))
             .or_else(|| env("DATABASE_URL"))
             .unwrap_or_default();
-        let mut config = if dsn.trim().is_empty() {
+        let (rest, tls_options) = take_tls_options(&dsn)?;
+        let mut config = if rest.trim().is_empty() {
             tokio_postgres::Config::new()
         } else {
-            tokio_postgres::Config::from_str(&dsn).map_err(|e| Error::BadDsn(e.to_string()))?
+            tokio_postgres::Config::from_str(&rest).map_err(|e| Error::BadDsn(e.to_string()))?
         };
         let var = |name: &str| env(name).filter(|v| !v.is_empty());
+        let tls_option = |key: &str, variable: &str| {
+            tls_options
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .or_else(|| var(variable))
+        };
+        let tls = TlsSettings {
+            mode: match tls_option("sslmode", "PGSSLMODE") {
+                Some(mode) => SslMode::parse(&mode)?,
+                None => SslMode::Prefer,
+            },
+            root_cert: tls_option("sslrootcert", "PGSSLROOTCERT").map(Into::into),
+            cert: tls_option("sslcert", "PGSSLCERT").map(Into::into),
+            key: tls_option("sslkey", "PGSSLKEY").map(Into::into),
+        };
+        config.ssl_mode(tls.postgres_mode());
 
         if config.get_hosts().is_empty() {
             match var("PGHOST") {
@@ -97,11 +121,6 @@ impl ConnectionTarget {
                 config.password(password);
             }
         }
-        if let Some(mode) = var("PGSSLMODE") {
-            if !dsn.contains("sslmode") {
-                config.ssl_mode(parse_ssl_mode(&mode)?);
-            }
-        }
         if config.get_connect_timeout().is_none() {
             let seconds = var("PGCONNECT_TIMEOUT")
                 .and_then(|s| s.parse().ok())
@@ -111,7 +130,17 @@ impl ConnectionTarget {
         if config.get_application_name().is_none() {
             config.application_name("seedpack");
         }
-        Ok(Self { config })
+        Ok(Self {
+            config,
+            tls,
+            connect_timeout: Duration::from_secs(15),
+        })
+    }
+
+    /// Keep retrying a server that is not accepting connections yet for this long.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
     }
 
     pub fn host(&self) -> String {
@@ -141,15 +170,6 @@ fn default_host() -> &'static str {
         "/var/run/postgresql"
     } else {
         "localhost"
-    }
-}
-
-fn parse_ssl_mode(mode: &str) -> Result<SslMode, Error> {
-    match mode {
-        "disable" => Ok(SslMode::Disable),
-        "allow" | "prefer" => Ok(SslMode::Prefer),
-        "require" => Ok(SslMode::Require),
-        other => Err(Error::BadDsn(format!("sslmode {other:?} is not supported"))),
     }
 }
 
@@ -216,6 +236,21 @@ mod tests {
             ConnectionTarget::resolve(None, &env).unwrap().database(),
             "two"
         );
+    }
+
+    #[test]
+    fn tls_options_come_from_the_dsn_then_the_environment() {
+        let env = env_of(&[("PGSSLMODE", "require"), ("PGSSLROOTCERT", "/env/root.crt")]);
+        let t =
+            ConnectionTarget::resolve(Some("postgres://u@h/db?sslmode=verify-full"), &env).unwrap();
+        assert_eq!(t.tls.mode, SslMode::VerifyFull);
+        assert_eq!(
+            t.tls.root_cert.as_deref(),
+            Some(std::path::Path::new("/env/root.crt"))
+        );
+        let t = ConnectionTarget::resolve(Some("host=h user=u sslmode=disable"), &env).unwrap();
+        assert_eq!(t.tls.mode, SslMode::Disable);
+        assert!(ConnectionTarget::resolve(Some("host=h user=u sslmode=sometimes"), &env).is_err());
     }
 
     #[test]

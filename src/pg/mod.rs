@@ -4,8 +4,10 @@
 
 mod connect;
 mod dsn;
+mod dsn_options;
 mod ident;
 pub mod sql;
+pub mod tls;
 
 pub use connect::{connect, Session};
 pub use dsn::ConnectionTarget;

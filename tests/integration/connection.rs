@@ -119,7 +119,7 @@ fn connection_failures_are_one_line_without_the_password() {
         ),
     ];
     for (url, expected, secret) in cases {
-        let run = seedpack(&["plan", "--dsn", &url])
+        let run = seedpack(&["plan", "--connect-timeout", "1s", "--dsn", &url])
             .secret(secret)
             .run()
             .expect_code(1);
@@ -143,10 +143,18 @@ fn restore_and_dump_fail_cleanly_when_the_server_is_unreachable() {
         .port();
     let url = format!("postgres://u:pw-unreach@127.0.0.1:{closed_port}/x");
     let out = dir.path().join("never.seedpack");
-    seedpack(&["dump", "--dsn", &url, "-o", out.to_str().unwrap()])
-        .secret("pw-unreach")
-        .run()
-        .expect_code(1);
+    seedpack(&[
+        "dump",
+        "--connect-timeout",
+        "1s",
+        "--dsn",
+        &url,
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .secret("pw-unreach")
+    .run()
+    .expect_code(1);
     assert!(!out.exists());
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),

@@ -16,6 +16,7 @@
 //! - `schema`:    restore into empty databases, schema-only and data-only, warnings
 //! - `export`:    SQL scripts that psql restores as seedpack restore does
 //! - `seeding`:   upsert and insert-missing, history, concurrent deploys, drift check
+//! - `tls`:       sslmodes through rustls against a TLS-only cluster with test certificates
 
 mod support;
 
@@ -29,4 +30,5 @@ mod refusals;
 mod roundtrip;
 mod schema;
 mod seeding;
+mod tls;
 mod triggers;

@@ -116,18 +116,19 @@ fn server_command(bindir: &Path, program: &str) -> Command {
     }
 }
 
+/// Run a setup command; a failure panics with its output (the binaries
+/// exist by now, so the install hint would mislead).
 fn run_ok(mut cmd: Command, what: &str) {
     let out = cmd
         .stdin(Stdio::null())
         .output()
-        .unwrap_or_else(|e| fail(&format!("cannot run {what}: {e}")));
-    if !out.status.success() {
-        fail(&format!(
-            "{what} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed (the server log is server.log in the cluster directory): {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn free_port() -> u16 {
@@ -146,6 +147,14 @@ fn random_secret() -> String {
 impl Cluster {
     /// initdb + pg_ctl start in a fresh temp dir on a random port.
     pub fn start() -> Cluster {
+        Self::start_with("", &[])
+    }
+
+    /// As `start`, with `extra_settings` appended to postgresql.conf (`{data}`
+    /// in them stands for the data directory) and `files` (name, contents)
+    /// written into the data directory first, readable only by the server
+    /// (as a TLS key must be).
+    pub fn start_with(extra_settings: &str, files: &[(&str, &str)]) -> Cluster {
         let bindir = find_bindir();
         let dir = tempfile::Builder::new()
             .prefix("seedpack-test-")
@@ -194,7 +203,27 @@ impl Cluster {
             .append(true)
             .open(data.join("postgresql.conf"))
             .expect("open postgresql.conf");
-        std::io::Write::write_all(&mut conf, settings.as_bytes()).expect("write postgresql.conf");
+        std::io::Write::write_all(
+            &mut conf,
+            format!(
+                "{settings}\n{}\n",
+                extra_settings.replace("{data}", &data.display().to_string())
+            )
+            .as_bytes(),
+        )
+        .expect("write postgresql.conf");
+        for (name, contents) in files {
+            let path = data.join(name);
+            std::fs::write(&path, contents).expect("write a file into the data directory");
+            let mut cmd = Command::new("chmod");
+            cmd.arg("600").arg(&path);
+            run_ok(cmd, "chmod");
+            if is_root() {
+                let mut cmd = Command::new("chown");
+                cmd.arg("postgres:").arg(&path);
+                run_ok(cmd, "chown");
+            }
+        }
         let cluster = Cluster {
             host: "127.0.0.1".into(),
             port,
