@@ -4,6 +4,13 @@ use clap::Parser;
 
 fn main() {
     let cli = seedpack::cli::Cli::parse();
+    // Past a file size limit (RLIMIT_FSIZE) the kernel sends SIGXFSZ, which
+    // kills by default; with a handler the write fails with EFBIG instead and
+    // the error is reported (and the temporary artifact removed) like any other.
+    let _ = signal_hook::flag::register(
+        signal_hook::consts::SIGXFSZ,
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    );
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -74,7 +74,10 @@ pub fn dump_summary(outcome: &DumpOutcome) -> String {
         })
         .collect();
     let mut out = columns(&["table", "rows", "data", "stored"], &rows);
-    let stored: u64 = m.tables.iter().map(|t| t.member_bytes).sum();
+    let stored = m
+        .tables
+        .iter()
+        .fold(0u64, |sum, t| sum.saturating_add(t.member_bytes));
     let _ = writeln!(
         out,
         "\nwrote {} ({} tables, {} rows, {} of data, {} stored)",
@@ -203,7 +206,11 @@ pub fn status(table: &QualifiedName, applied: &[Applied]) -> String {
             let rows: u64 = a
                 .tables
                 .as_array()
-                .map(|ts| ts.iter().filter_map(|t| t["after"].as_u64()).sum())
+                .map(|ts| {
+                    ts.iter()
+                        .filter_map(|t| t["after"].as_u64())
+                        .fold(0u64, u64::saturating_add)
+                })
                 .unwrap_or(0);
             vec![
                 a.finished_at.clone(),
@@ -260,7 +267,10 @@ pub fn verify_summary(
     sidecar: Option<&str>,
 ) -> String {
     let mut out = String::new();
-    let rows: u64 = checks.iter().filter_map(|c| c.rows).sum();
+    let rows = checks
+        .iter()
+        .filter_map(|c| c.rows)
+        .fold(0u64, u64::saturating_add);
     let _ = writeln!(
         out,
         "{path}: ok ({} tables, {rows} rows, every checksum and row count verified)",

@@ -206,11 +206,17 @@ impl Manifest {
         Ok(())
     }
 
+    /// Saturating: a hostile manifest's counts must not overflow.
     pub fn total_rows(&self) -> u64 {
-        self.tables.iter().map(|t| t.rows).sum()
+        self.tables
+            .iter()
+            .fold(0u64, |sum, t| sum.saturating_add(t.rows))
     }
 
+    /// Saturating, as `total_rows`.
     pub fn total_bytes(&self) -> u64 {
-        self.tables.iter().map(|t| t.bytes).sum()
+        self.tables
+            .iter()
+            .fold(0u64, |sum, t| sum.saturating_add(t.bytes))
     }
 }

@@ -62,6 +62,9 @@ pub enum ArtifactError {
         actual: String,
     },
 
+    #[error("table {table} expands to more than the {expected} bytes its manifest states")]
+    TooLarge { table: String, expected: u64 },
+
     #[error("row count mismatch in table {table}: manifest says {expected}, data holds {actual}")]
     RowCountMismatch {
         table: String,

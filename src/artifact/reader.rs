@@ -222,13 +222,18 @@ impl ArtifactReader {
     }
 
     /// The uncompressed COPY text of the table at `position` in restore order.
-    /// The caller checks it against the manifest with [`check_data`].
+    /// The caller checks it against the manifest with [`check_data`]. Reading
+    /// past the size the manifest states fails, so a member that expands
+    /// without end (a decompression bomb) costs no more than an honest one.
     pub fn table_data(&self, position: usize) -> Result<impl Read + Send + 'static, ArtifactError> {
         let span = self.members[&data_member_name(position)];
-        Ok(MultiGzDecoder::new(BufReader::with_capacity(
-            1 << 18,
-            self.open_span(span)?,
-        )))
+        let table = &self.manifest.tables[position];
+        Ok(Bounded {
+            inner: MultiGzDecoder::new(BufReader::with_capacity(1 << 18, self.open_span(span)?)),
+            left: table.bytes,
+            limit: table.bytes,
+            table: table.name.to_string(),
+        })
     }
 
     fn check_member_list(&self) -> Result<(), ArtifactError> {
@@ -324,6 +329,31 @@ fn read_span(path: &Path, span: Span) -> Result<Vec<u8>, ArtifactError> {
     Ok(bytes)
 }
 
+/// Decompressed data that may not exceed the size its manifest states.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    limit: u64,
+    table: String,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Ask for one byte more than allowed, to notice an overrun.
+        let room = usize::try_from(self.left.saturating_add(1)).unwrap_or(usize::MAX);
+        let want = buf.len().min(room);
+        let n = self.inner.read(&mut buf[..want])?;
+        if n as u64 > self.left {
+            return Err(std::io::Error::other(ArtifactError::TooLarge {
+                table: self.table.clone(),
+                expected: self.limit,
+            }));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 /// Compare a table's streamed data digest with its manifest entry.
 pub fn check_data(table: &super::TableEntry, digest: DataDigest) -> Result<(), ArtifactError> {
     if digest.rows() != table.rows {
@@ -332,6 +362,14 @@ pub fn check_data(table: &super::TableEntry, digest: DataDigest) -> Result<(), A
             expected: table.rows,
             actual: digest.rows(),
         });
+    }
+    if digest.bytes() != table.bytes {
+        return Err(ArtifactError::Damaged(format!(
+            "table {} holds {} bytes of data, its manifest says {}",
+            table.name,
+            digest.bytes(),
+            table.bytes
+        )));
     }
     let actual = digest.finish();
     if actual != table.data_sha256 {

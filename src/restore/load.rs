@@ -7,13 +7,13 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use bytes::Bytes;
 use futures_util::SinkExt;
 use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
-use crate::artifact::{check_data, ArtifactReader, DataDigest, TableEntry};
+use crate::artifact::{check_data, ArtifactError, ArtifactReader, DataDigest, TableEntry};
 use crate::pg::{sql, QualifiedName};
 use crate::progress::Progress;
 
@@ -48,7 +48,7 @@ pub async fn load_table(
         loop {
             let mut buf = vec![0; CHUNK];
             let n = read_full(&mut data, &mut buf)
-                .with_context(|| format!("cannot read the data of table {}", entry.name))?;
+                .map_err(|e| artifact_error(e, &entry.name.to_string()))?;
             if n == 0 {
                 break;
             }
@@ -81,6 +81,19 @@ pub async fn load_table(
         );
     }
     Ok(())
+}
+
+/// A failure reading the artifact is bad input (exit 2): an overrun keeps
+/// its own message, anything else (gzip corruption, a changed file) is damage.
+fn artifact_error(error: std::io::Error, table: &str) -> ArtifactError {
+    match error
+        .into_inner()
+        .map(|inner| inner.downcast::<ArtifactError>())
+    {
+        Some(Ok(artifact)) => *artifact,
+        Some(Err(other)) => ArtifactError::Damaged(format!("table {table}: {other}")),
+        None => ArtifactError::Damaged(format!("table {table}: unreadable data")),
+    }
 }
 
 /// Read until `buf` is full or the input ends, so chunks are large.

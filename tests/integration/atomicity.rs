@@ -1,14 +1,14 @@
 //! One transaction: killing the client or the server, an interrupt, or data
 //! that does not match its checksum leaves the target exactly as it was.
 
-use std::path::Path;
 use std::process::Command;
 
-use seedpack::artifact::{content_id, Manifest};
+use seedpack::artifact::Manifest;
 
 use crate::support::blocking::{
     restore_until_blocked, wait_until_no_seedpack_session, SequenceHolder,
 };
+use crate::support::forge::forge;
 use crate::support::{cluster, dump, scratch, Cluster, TestDb};
 
 const SCHEMA: &str = "
@@ -98,57 +98,6 @@ fn stopping_the_server_mid_restore_leaves_the_target_as_it_was() {
     assert_eq!(without_sequences(dst.snapshot()), without_sequences(before));
 }
 
-/// Rewrite an artifact with a consistent manifest (checksums of members and
-/// content id recomputed) whose expectations for table `big` are wrong, so
-/// only the checks made while streaming can catch it.
-fn tamper(original: &Path, out: &Path, edit: impl Fn(&mut Manifest)) {
-    let mut archive = tar::Archive::new(std::fs::File::open(original).unwrap());
-    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let name = entry.path().unwrap().to_string_lossy().into_owned();
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
-        members.push((name, bytes));
-    }
-    let mut manifest: Manifest = serde_json::from_slice(
-        &members
-            .iter()
-            .find(|(n, _)| n == "manifest.json")
-            .unwrap()
-            .1,
-    )
-    .unwrap();
-    edit(&mut manifest);
-    manifest.content_id = content_id(
-        &manifest.tables,
-        &manifest.foreign_keys,
-        &manifest.sequences,
-        manifest.schema.as_ref(),
-    );
-    let json = serde_json::to_vec_pretty(&manifest).unwrap();
-    let sum = format!("{}\n", sha256_hex(&json));
-    let mut builder = tar::Builder::new(std::fs::File::create(out).unwrap());
-    for (name, bytes) in &members {
-        let data: &[u8] = match name.as_str() {
-            "manifest.json" => &json,
-            "manifest.sha256" => sum.as_bytes(),
-            _ => bytes,
-        };
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, name, data).unwrap();
-    }
-    builder.finish().unwrap();
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
-
 #[test]
 fn data_that_does_not_match_its_manifest_rolls_back() {
     let shared = cluster::shared();
@@ -160,7 +109,7 @@ fn data_that_does_not_match_its_manifest_rolls_back() {
         |m: &mut Manifest| -> usize { m.tables.iter().position(|t| t.name.name == "big").unwrap() };
 
     let bad_sum = dir.path().join("bad-sum.seedpack");
-    tamper(&artifact, &bad_sum, |m| {
+    forge(&artifact, &bad_sum, |m, _| {
         let i = big(m);
         m.tables[i].data_sha256 = "0".repeat(64);
     });
@@ -174,7 +123,7 @@ fn data_that_does_not_match_its_manifest_rolls_back() {
     assert_eq!(dst.snapshot(), before);
 
     let bad_rows = dir.path().join("bad-rows.seedpack");
-    tamper(&artifact, &bad_rows, |m| {
+    forge(&artifact, &bad_rows, |m, _| {
         let i = big(m);
         m.tables[i].rows += 1;
     });

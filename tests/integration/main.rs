@@ -9,6 +9,7 @@
 //! - `cycles`:    self-references and cycles restore without superuser, constraints exact
 //! - `triggers`:  user triggers do not fire and keep their states
 //! - `damage`:    flipped bytes and truncation are refused before the database is touched
+//! - `hostile`:   thousands of mutated artifacts, a decompression bomb, hostile manifests
 //! - `refusals`:  missing tables, incompatible columns, outside references, no terminal
 //! - `atomicity`: killing the client or the server mid-restore changes nothing
 //! - `connection`: DSN forms, PG* variables, and connection failures
@@ -26,6 +27,7 @@ mod connection;
 mod cycles;
 mod damage;
 mod export;
+mod hostile;
 mod refusals;
 mod roundtrip;
 mod schema;

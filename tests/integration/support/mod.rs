@@ -3,6 +3,7 @@
 
 pub mod blocking;
 pub mod cluster;
+pub mod forge;
 pub mod tar_layout;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,231 @@
+//! Bad input: thousands of mutated and truncated artifacts, a decompression
+//! bomb, and hostile manifests. Each is refused with a clean error: no
+//! panic, no hang, and no write to a live target.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use seedpack::artifact::ArtifactReader;
+
+use crate::roundtrip::fixture_pair;
+use crate::support::forge::{forge, gzip, Members};
+use crate::support::{dump, fixture, restore, scratch, seedpack, TestDb};
+
+/// A small, seeded generator: the same mutations on every run.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One random way of damaging an artifact.
+fn mutate(original: &[u8], rng: &mut XorShift) -> Vec<u8> {
+    let mut bytes = original.to_vec();
+    match rng.below(5) {
+        0 => {
+            let at = rng.below(bytes.len());
+            bytes[at] ^= 1 << rng.below(8);
+        }
+        1 => bytes.truncate(rng.below(bytes.len())),
+        2 => {
+            for _ in 0..1 + rng.below(16) {
+                let at = rng.below(bytes.len());
+                bytes[at] = rng.next() as u8;
+            }
+        }
+        3 => {
+            let at = rng.below(bytes.len());
+            let junk: Vec<u8> = (0..1 + rng.below(700)).map(|_| rng.next() as u8).collect();
+            bytes.splice(at..at, junk);
+        }
+        _ => {
+            let from = rng.below(bytes.len());
+            let to = (from + 1 + rng.below(2048)).min(bytes.len());
+            bytes.drain(from..to);
+        }
+    }
+    bytes
+}
+
+/// Open and fully check an artifact in-process: Ok, or the error's text.
+fn read_all(path: &Path) -> Result<(), String> {
+    let reader = ArtifactReader::open(path).map_err(|e| e.to_string())?;
+    reader
+        .check_members(true, |_| {})
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+#[test]
+fn thousands_of_mutated_artifacts_are_refused_without_panic_or_hang() {
+    let (src, _dst) = fixture_pair("mutate");
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "mutate");
+    let original = std::fs::read(&artifact).unwrap();
+    assert_eq!(read_all(&artifact), Ok(()));
+    let mut rng = XorShift(0x5eed_9ac4_0000_0001);
+    let path = dir.path().join("mutated.seedpack");
+    let mut refused = 0;
+    for case in 0..3000 {
+        let bytes = mutate(&original, &mut rng);
+        if bytes == original {
+            continue;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let started = Instant::now();
+        let outcome = catch_unwind(AssertUnwindSafe(|| read_all(&path)))
+            .unwrap_or_else(|_| panic!("case {case} panicked the reader"));
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "case {case} took {:?}",
+            started.elapsed()
+        );
+        match outcome {
+            Err(message) => {
+                assert!(
+                    !message.is_empty() && !message.contains('\n'),
+                    "case {case}: {message:?}"
+                );
+                refused += 1;
+            }
+            Ok(()) => panic!("case {case}: a damaged artifact was accepted"),
+        }
+    }
+    assert!(refused > 2900, "{refused}");
+}
+
+#[test]
+fn mutated_artifacts_never_write_to_a_live_target() {
+    let (src, dst) = fixture_pair("mutate_live");
+    dst.sql(&fixture("core_data.sql"));
+    dst.sql("UPDATE public.book SET title = 'must survive'");
+    let before = dst.snapshot();
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "live");
+    let original = std::fs::read(&artifact).unwrap();
+    let mut rng = XorShift(0xdead_beef_cafe_f00d);
+    for case in 0..25 {
+        let path = dir.path().join(format!("case{case}.seedpack"));
+        std::fs::write(&path, mutate(&original, &mut rng)).unwrap();
+        let run = restore(&dst, &path);
+        assert_eq!(run.code, 2, "case {case}: {}", run.stderr);
+    }
+    assert_eq!(dst.snapshot(), before);
+    assert_eq!(
+        dst.sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'seedpack'"),
+        "0"
+    );
+}
+
+#[test]
+fn a_decompression_bomb_stops_at_the_size_its_manifest_states() {
+    let src = TestDb::new("bomb_src")
+        .with_sql("CREATE TABLE public.t (v text); INSERT INTO public.t VALUES ('a');");
+    let dst = TestDb::new("bomb_dst")
+        .with_sql("CREATE TABLE public.t (v text); INSERT INTO public.t VALUES ('kept');");
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "bomb");
+    let bomb = dir.path().join("bomb.seedpack");
+    // 64 MiB of newlines compress to about 64 KiB.
+    forge(&artifact, &bomb, |_, data| {
+        data[0].1 = gzip(&vec![b'\n'; 64 << 20])
+    });
+    let started = Instant::now();
+    let run = seedpack(&["verify", "-f", bomb.to_str().unwrap()])
+        .run()
+        .expect_code(2);
+    assert!(
+        run.stderr.contains("expands to more than the 2 bytes"),
+        "{}",
+        run.stderr
+    );
+    let run = restore(&dst, &bomb).expect_code(2);
+    assert!(
+        run.stderr.contains("expands to more than"),
+        "{}",
+        run.stderr
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(dst.sql("SELECT v FROM public.t"), "kept");
+}
+
+#[test]
+fn hostile_manifests_are_refused_and_write_nothing() {
+    let (src, dst) = fixture_pair("hostile");
+    dst.sql("CREATE TABLE public.victim (id int); INSERT INTO public.victim VALUES (1);");
+    let before = dst.snapshot();
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "hostile");
+    let case = |name: &str, edit: &dyn Fn(&mut seedpack::artifact::Manifest, &mut Members)| {
+        let path = dir.path().join(format!("{name}.seedpack"));
+        forge(&artifact, &path, |m, d| edit(m, d));
+        path
+    };
+    let expect = |path: &Path, extra: &[&str], code: i32, words: &str| {
+        let url = dst.url();
+        let mut args = vec![
+            "restore",
+            "--yes",
+            "-f",
+            path.to_str().unwrap(),
+            "--dsn",
+            &url,
+        ];
+        args.extend(extra);
+        let run = seedpack(&args).run().expect_code(code);
+        assert!(
+            run.stderr.contains(words),
+            "expected {words:?}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    };
+
+    let future = case("future", &|m, _| m.format_version = 99);
+    expect(&future, &[], 2, "newer than this seedpack understands");
+    let duplicate = case("duplicate", &|m, _| {
+        let mut copy = m.tables[1].clone();
+        copy.member = m.tables[0].member.clone();
+        m.tables[0] = copy;
+    });
+    expect(&duplicate, &[], 2, "twice");
+    let traversal = case("traversal", &|m, d| {
+        d[0].0 = "../../etc/cron.d/x".into();
+        m.tables[0].member = "../../etc/cron.d/x".into();
+    });
+    expect(&traversal, &[], 2, "not a seedpack artifact");
+    let absurd_rows = case("rows", &|m, _| m.tables[0].rows = u64::MAX);
+    expect(&absurd_rows, &[], 2, "row count mismatch");
+    let absurd_bytes = case("bytes", &|m, _| m.tables[0].bytes = u64::MAX);
+    expect(&absurd_bytes, &[], 2, "bytes of data, its manifest says");
+    let sql_name = case("sqlname", &|m, _| {
+        m.tables[0].name.name = "x\"; DROP TABLE public.victim; --".into();
+    });
+    expect(
+        &sql_name,
+        &["--data-only"],
+        3,
+        "does not exist in the target database",
+    );
+    let sql_column = case("sqlcolumn", &|m, _| {
+        let table = m.tables.iter_mut().find(|t| t.name.name == "book").unwrap();
+        table.columns[0].name = "id\" text); DROP TABLE public.victim; --".into();
+    });
+    expect(
+        &sql_column,
+        &["--data-only"],
+        3,
+        "is missing from the target",
+    );
+    assert_eq!(dst.snapshot(), before);
+}
