@@ -5,9 +5,7 @@ use std::process::Command;
 
 use seedpack::artifact::Manifest;
 
-use crate::support::blocking::{
-    restore_until_blocked, wait_until_no_seedpack_session, SequenceHolder,
-};
+use crate::support::blocking::{restore_until_blocked, wait_until_no_seedpack_session, Holder};
 use crate::support::forge::forge;
 use crate::support::{cluster, dump, scratch, Cluster, TestDb};
 
@@ -37,7 +35,7 @@ fn killing_the_client_mid_restore_leaves_the_target_as_it_was() {
     let (src, dst) = (source(shared, "kill9"), target(shared, "kill9"));
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "a");
-    let holder = SequenceHolder::hold(&dst, "public.big_id_seq");
+    let holder = Holder::sequence(&dst, "public.big_id_seq");
     let before = dst.snapshot();
     let mut child = restore_until_blocked(&dst, &artifact, &[]);
     child.kill().unwrap(); // SIGKILL
@@ -55,7 +53,7 @@ fn ctrl_c_mid_restore_rolls_back_and_exits_130() {
     let (src, dst) = (source(shared, "sigint"), target(shared, "sigint"));
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "a");
-    let holder = SequenceHolder::hold(&dst, "public.big_id_seq");
+    let holder = Holder::sequence(&dst, "public.big_id_seq");
     let before = dst.snapshot();
     let child = restore_until_blocked(&dst, &artifact, &[]);
     let status = Command::new("kill")
@@ -82,7 +80,7 @@ fn stopping_the_server_mid_restore_leaves_the_target_as_it_was() {
     let (src, dst) = (source(own, "crash"), target(own, "crash"));
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "a");
-    let holder = SequenceHolder::hold(&dst, "public.big_id_seq");
+    let holder = Holder::sequence(&dst, "public.big_id_seq");
     let before = dst.snapshot();
     let child = restore_until_blocked(&dst, &artifact, &[]);
     own.stop_immediately();

@@ -10,6 +10,7 @@
 //! - `triggers`:  user triggers do not fire and keep their states
 //! - `damage`:    flipped bytes and truncation are refused before the database is touched
 //! - `hostile`:   thousands of mutated artifacts, a decompression bomb, hostile manifests
+//! - `faults`:    servers starting or stopping, interrupts, kills, full disks, lock and permission failures
 //! - `refusals`:  missing tables, incompatible columns, outside references, no terminal
 //! - `atomicity`: killing the client or the server mid-restore changes nothing
 //! - `connection`: DSN forms, PG* variables, and connection failures
@@ -27,6 +28,7 @@ mod connection;
 mod cycles;
 mod damage;
 mod export;
+mod faults;
 mod hostile;
 mod refusals;
 mod roundtrip;

@@ -3,9 +3,7 @@
 //! drift check.
 
 use crate::roundtrip::fixture_pair;
-use crate::support::blocking::{
-    restore_until_blocked, wait_until_no_seedpack_session, SequenceHolder,
-};
+use crate::support::blocking::{restore_until_blocked, wait_until_no_seedpack_session, Holder};
 use crate::support::{dump_with, fixture, restore, scratch, seedpack, TestDb};
 
 /// The fixture's tables that have a key (upsert and insert-missing need one).
@@ -249,7 +247,7 @@ fn a_killed_apply_leaves_no_history_row_and_no_data() {
         .with_sql("CREATE TABLE public.big (id serial PRIMARY KEY, v text);");
     let dir = scratch();
     let artifact = dump_with(&src, dir.path(), "kill", &[]);
-    let holder = SequenceHolder::hold(&dst, "public.big_id_seq");
+    let holder = Holder::sequence(&dst, "public.big_id_seq");
     let before = dst.snapshot();
     let mut child = restore_until_blocked(&dst, &artifact, &["--mode", "upsert"]);
     child.kill().unwrap();
@@ -263,7 +261,7 @@ fn a_killed_apply_leaves_no_history_row_and_no_data() {
     );
 
     // And a lock wait past --lock-timeout fails cleanly, writing nothing.
-    let holder = SequenceHolder::hold(&dst, "public.big_id_seq");
+    let holder = Holder::sequence(&dst, "public.big_id_seq");
     let before = dst.snapshot();
     let run = restore_with(&dst, &artifact, &["--lock-timeout", "1s"]).expect_code(1);
     assert!(run.stderr.contains("lock timeout"), "{}", run.stderr);

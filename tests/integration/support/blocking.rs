@@ -8,12 +8,19 @@ use std::time::{Duration, Instant};
 
 use super::{seedpack, TestDb};
 
-/// A psql session holding a transaction that used a sequence: a restore's
-/// `ALTER SEQUENCE` on it (after every table is loaded) waits for it.
-pub struct SequenceHolder(Child);
+/// A psql session holding a transaction open after running some SQL, and
+/// with it whatever locks that SQL took.
+pub struct Holder(Child);
 
-impl SequenceHolder {
-    pub fn hold(db: &TestDb, sequence: &str) -> SequenceHolder {
+impl Holder {
+    /// Hold a transaction that used `sequence`: a restore's `ALTER SEQUENCE`
+    /// on it (after every table is loaded) waits for it.
+    pub fn sequence(db: &TestDb, sequence: &str) -> Holder {
+        Self::hold(db, &format!("SELECT nextval('{sequence}')"))
+    }
+
+    /// Run `sql` in a transaction and keep it open.
+    pub fn hold(db: &TestDb, sql: &str) -> Holder {
         let mut child = Command::new(db.cluster.bindir.join("psql"))
             .args(["-X", "-q", "-d", &db.url()])
             .stdin(Stdio::piped())
@@ -21,7 +28,7 @@ impl SequenceHolder {
             .stderr(Stdio::null())
             .spawn()
             .expect("psql");
-        let script = format!("BEGIN;\nSELECT nextval('{sequence}');\n");
+        let script = format!("BEGIN;\n{sql};\n");
         child
             .stdin
             .as_mut()
@@ -34,7 +41,7 @@ impl SequenceHolder {
             "SELECT count(*) FROM pg_stat_activity
              WHERE state = 'idle in transaction' AND datname = current_database()",
         );
-        SequenceHolder(child)
+        Holder(child)
     }
 
     pub fn release(mut self) {

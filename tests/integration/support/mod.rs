@@ -58,6 +58,16 @@ impl TestDb {
         cluster::psql(&self.cluster.bindir, &self.url(), sql)
     }
 
+    /// Run SQL as the cluster's superuser in this database.
+    pub fn admin_sql(&self, sql: &str) -> String {
+        let url = match self.cluster.admin_url.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{}", self.name),
+            None => panic!("admin URL without a database"),
+        };
+        cluster::psql(&self.cluster.bindir, &url, sql)
+            .unwrap_or_else(|e| panic!("admin SQL failed in {}: {e}\n{sql}", self.name))
+    }
+
     /// The owner's URL for this database (holds the password: never print it).
     pub fn url(&self) -> String {
         self.cluster.owner_url(&self.name)

@@ -1,0 +1,225 @@
+//! Faults during a dump or restore: a server still starting, interrupts,
+//! kills, a server stopped mid-dump, a full disk, a lock held too long, a
+//! table the role may not read. Each ends with one clear line, the right
+//! exit code, and nothing left half-done.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::blocking::Holder;
+use crate::support::{cluster, fixture, scratch, seedpack, Cluster, TestDb};
+
+/// A source with enough rows that a dump takes a moment.
+fn big_source(cluster: &'static Cluster, label: &str) -> TestDb {
+    TestDb::on(cluster, label).with_sql(
+        "CREATE TABLE public.big (id int PRIMARY KEY, payload text);
+         INSERT INTO public.big SELECT i, repeat(md5(i::text), 3) FROM generate_series(1, 400000) i;",
+    )
+}
+
+/// Files in `dir`, temporary ones included.
+fn files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Start a dump into `dir/out.seedpack` and wait until its temporary file exists.
+fn dump_until_writing(db: &TestDb, dir: &Path) -> std::process::Child {
+    let out = dir.join("out.seedpack");
+    let child = seedpack(&[
+        "dump",
+        "-q",
+        "--dsn",
+        &db.url(),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .secret(&db.cluster.owner_password)
+    .spawn();
+    let start = Instant::now();
+    while !files(dir).iter().any(|f| f.starts_with(".seedpack-")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the dump never started writing"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child
+}
+
+#[test]
+fn a_server_that_is_still_starting_is_retried_until_connect_timeout() {
+    let own: &'static Cluster = Box::leak(Box::new(Cluster::start()));
+    let db = TestDb::on(own, "starting").with_sql("CREATE TABLE public.t (id int PRIMARY KEY)");
+    own.stop_immediately();
+
+    // Bounded: with the server down, it gives up after --connect-timeout.
+    let started = Instant::now();
+    let run = seedpack(&["plan", "--connect-timeout", "2s", "--dsn", &db.url()])
+        .secret(&own.owner_password)
+        .run()
+        .expect_code(1);
+    assert!(run.stderr.contains("refused"), "{}", run.stderr);
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The server comes up while seedpack is retrying: it connects.
+    let child = seedpack(&["plan", "--connect-timeout", "60s", "--dsn", &db.url()])
+        .secret(&own.owner_password)
+        .spawn();
+    std::thread::sleep(Duration::from_secs(2));
+    own.restart();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn ctrl_c_during_a_dump_leaves_no_file_and_exits_130() {
+    let db = big_source(cluster::shared(), "dump_sigint");
+    let dir = scratch();
+    let child = dump_until_writing(&db, dir.path());
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("no artifact was written"), "{stderr}");
+    assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
+}
+
+#[test]
+fn killing_a_dump_leaves_nothing_under_the_final_name() {
+    let db = big_source(cluster::shared(), "dump_kill");
+    let dir = scratch();
+    let mut child = dump_until_writing(&db, dir.path());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!dir.path().join("out.seedpack").exists());
+    assert!(!dir.path().join("out.seedpack.sha256").exists());
+}
+
+#[test]
+fn stopping_the_server_mid_dump_fails_cleanly_and_leaves_no_file() {
+    let own: &'static Cluster = Box::leak(Box::new(Cluster::start()));
+    let db = big_source(own, "dump_crash");
+    let dir = scratch();
+    let child = dump_until_writing(&db, dir.path());
+    own.stop_immediately();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
+    own.restart();
+}
+
+#[test]
+fn a_full_disk_while_dumping_is_a_clear_error_with_no_file() {
+    let db = big_source(cluster::shared(), "dump_full");
+    let dir = scratch();
+    let out = dir.path().join("out.seedpack");
+    // A file size limit stands in for a full disk: writes past it fail.
+    let output = Command::new("prlimit")
+        .args(["--fsize=1000000", "--"])
+        .arg(env!("CARGO_BIN_EXE_seedpack"))
+        .args([
+            "dump",
+            "-q",
+            "--dsn",
+            &db.url(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux prlimit(1)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("File too large"), "{stderr}");
+    assert!(!stderr.contains(&db.cluster.owner_password));
+    assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
+}
+
+#[test]
+fn a_lock_held_past_lock_timeout_fails_the_restore_changing_nothing() {
+    let src = TestDb::new("lock_src")
+        .with_sql(&fixture("core_schema.sql"))
+        .with_sql(&fixture("core_data.sql"));
+    let dst = TestDb::new("lock_dst").with_sql(&fixture("core_schema.sql"));
+    let dir = scratch();
+    let artifact = crate::support::dump(&src, dir.path(), "lock");
+    let holder = Holder::hold(&dst, "LOCK TABLE public.book IN ACCESS SHARE MODE");
+    let before = dst.snapshot();
+    let started = Instant::now();
+    let run = seedpack(&[
+        "restore",
+        "--yes",
+        "--lock-timeout",
+        "1s",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &dst.url(),
+    ])
+    .run()
+    .expect_code(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(run.stderr.contains("lock timeout"), "{}", run.stderr);
+    holder.release();
+    assert_eq!(dst.snapshot(), before);
+}
+
+#[test]
+fn a_table_the_role_may_not_read_fails_the_dump_naming_it() {
+    let db = TestDb::new("denied").with_sql("CREATE TABLE public.mine (id int PRIMARY KEY)");
+    db.admin_sql(
+        "CREATE TABLE public.not_mine (id int); REVOKE ALL ON public.not_mine FROM PUBLIC;",
+    );
+    let dir = scratch();
+    let out = dir.path().join("denied.seedpack");
+    let run = seedpack(&["dump", "--dsn", &db.url(), "-o", out.to_str().unwrap()])
+        .run()
+        .expect_code(1);
+    assert!(
+        run.stderr.contains("permission denied for table not_mine"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    assert!(files(dir.path()).is_empty());
+    // Leaving it out is the way through.
+    seedpack(&[
+        "dump",
+        "-q",
+        "--dsn",
+        &db.url(),
+        "-o",
+        out.to_str().unwrap(),
+        "--exclude-table",
+        "not_mine",
+    ])
+    .run()
+    .ok();
+}
