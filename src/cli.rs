@@ -154,6 +154,10 @@ pub struct VerifyArgs {
     /// Artifact to check
     #[arg(long, short, value_name = "FILE")]
     pub file: PathBuf,
+    /// A sha256sum-style file the whole artifact must match, such as the
+    /// .sha256 sidecar CI published with it [default: FILE.sha256, when present]
+    #[arg(long, value_name = "SHA256_FILE")]
+    pub sha256: Option<PathBuf>,
     /// Print nothing on success
     #[arg(long, short)]
     pub quiet: bool,

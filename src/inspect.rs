@@ -17,12 +17,35 @@ pub struct Verified {
     pub sidecar: Option<PathBuf>,
 }
 
-/// Check structure, every checksum and row count, and the `.sha256`
-/// sidecar when present.
-pub fn verify(path: &Path) -> Result<Verified> {
+/// Check structure, every checksum and row count, and the whole file
+/// against `sha256` (which must then exist), or else against the `.sha256`
+/// sidecar when one sits beside it.
+pub fn verify(path: &Path, sha256: Option<&Path>) -> Result<Verified> {
     let reader = ArtifactReader::open(path)?;
     let checks = reader.check_members(true, |_| {})?;
-    let sidecar = check_sidecar(path)?;
+    let sidecar = match sha256 {
+        Some(file) => {
+            let text =
+                std::fs::read_to_string(file).map_err(|source| ArtifactError::Unreadable {
+                    path: file.display().to_string(),
+                    source,
+                })?;
+            check_sidecar(path, file, &text)?;
+            Some(file.to_path_buf())
+        }
+        None => {
+            let mut name = path.as_os_str().to_owned();
+            name.push(".sha256");
+            let beside = PathBuf::from(name);
+            match std::fs::read_to_string(&beside) {
+                Ok(text) => {
+                    check_sidecar(path, &beside, &text)?;
+                    Some(beside)
+                }
+                Err(_) => None,
+            }
+        }
+    };
     Ok(Verified {
         reader,
         checks,
@@ -30,14 +53,8 @@ pub fn verify(path: &Path) -> Result<Verified> {
     })
 }
 
-/// Compare the whole file with `<path>.sha256`, when it exists.
-fn check_sidecar(path: &Path) -> Result<Option<PathBuf>, ArtifactError> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".sha256");
-    let sidecar = PathBuf::from(name);
-    let Ok(text) = std::fs::read_to_string(&sidecar) else {
-        return Ok(None);
-    };
+/// Compare the whole file with the first hash in a sha256sum-style `text`.
+fn check_sidecar(path: &Path, sidecar: &Path, text: &str) -> Result<(), ArtifactError> {
     let expected = text
         .split_whitespace()
         .next()
@@ -63,12 +80,10 @@ fn check_sidecar(path: &Path) -> Result<Option<PathBuf>, ArtifactError> {
     }
     let actual = hex::encode(hasher.finalize());
     if actual != expected {
-        return Err(ArtifactError::ChecksumMismatch {
-            table: "(whole file)".into(),
-            what: "the .sha256 sidecar",
-            expected,
-            actual,
-        });
+        return Err(ArtifactError::Damaged(format!(
+            "the whole file does not match {}: expected {expected}, found {actual}",
+            sidecar.display()
+        )));
     }
-    Ok(Some(sidecar))
+    Ok(())
 }

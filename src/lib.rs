@@ -89,8 +89,10 @@ async fn dispatch(command: Command) -> Result<()> {
             }
         }
         Command::Verify(args) => {
-            let path = args.file.clone();
-            let verified = tokio::task::spawn_blocking(move || inspect::verify(&path)).await??;
+            let (path, sha256) = (args.file.clone(), args.sha256.clone());
+            let verified =
+                tokio::task::spawn_blocking(move || inspect::verify(&path, sha256.as_deref()))
+                    .await??;
             if !args.quiet {
                 print!(
                     "{}",

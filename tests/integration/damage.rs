@@ -149,6 +149,46 @@ fn verify_names_the_damaged_table() {
 }
 
 #[test]
+fn verify_checks_a_sidecar_given_by_path() {
+    let (src, _dst) = fixture_pair("sidecarpath");
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "published");
+    let downloaded = dir.path().join("downloaded.sha256");
+    std::fs::rename(dir.path().join("published.seedpack.sha256"), &downloaded).unwrap();
+    let run = seedpack(&[
+        "verify",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--sha256",
+        downloaded.to_str().unwrap(),
+    ])
+    .run()
+    .ok();
+    assert!(run.stdout.contains("downloaded.sha256"), "{}", run.stdout);
+    src.sql("UPDATE public.book SET title = 'another edition' WHERE id = 10");
+    let other = dump(&src, dir.path(), "other");
+    let run = seedpack(&[
+        "verify",
+        "-f",
+        other.to_str().unwrap(),
+        "--sha256",
+        downloaded.to_str().unwrap(),
+    ])
+    .run()
+    .expect_code(2);
+    assert!(run.stderr.contains("does not match"), "{}", run.stderr);
+    seedpack(&[
+        "verify",
+        "-f",
+        other.to_str().unwrap(),
+        "--sha256",
+        "/nonexistent.sha256",
+    ])
+    .run()
+    .expect_code(2);
+}
+
+#[test]
 fn a_wrong_sidecar_fails_verify() {
     let (src, _dst) = fixture_pair("sidecar");
     let dir = scratch();
@@ -158,7 +198,7 @@ fn a_wrong_sidecar_fails_verify() {
     let run = seedpack(&["verify", "-f", artifact.to_str().unwrap()])
         .run()
         .expect_code(2);
-    assert!(run.stderr.contains("sha256"), "{}", run.stderr);
+    assert!(run.stderr.contains("does not match"), "{}", run.stderr);
 }
 
 #[test]

@@ -42,6 +42,21 @@ fn every_fixture_value_round_trips_exactly_as_a_non_superuser() {
     let artifact = dump(&src, dir.path(), "every");
     restore(&dst, &artifact).ok();
     assert_eq!(dst.snapshot(), src.snapshot());
+    // No credential reaches the artifact, the sidecar, or the history.
+    let password = &dst.cluster.owner_password;
+    for file in [artifact.clone(), dir.path().join("every.seedpack.sha256")] {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes
+                .windows(password.len())
+                .any(|w| w == password.as_bytes()),
+            "{}",
+            file.display()
+        );
+    }
+    assert!(!dst
+        .sql("SELECT h::text FROM seedpack.history h")
+        .contains(password.as_str()));
     // Partition rows were routed to the partitions they came from.
     assert_eq!(
         dst.sql("SELECT string_agg(id::text, ',' ORDER BY id) FROM ONLY public.measurement_eu"),
