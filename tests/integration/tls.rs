@@ -14,7 +14,13 @@ struct TlsCluster {
     ca_pem: String,
     /// A CA that signed nothing the server has.
     other_ca_pem: String,
+    /// A client certificate and key for the role `CERT_USER`, signed by the CA.
+    client_cert_pem: String,
+    client_key_pem: String,
 }
+
+/// A role pg_hba admits only with a client certificate naming it.
+const CERT_USER: &str = "seedpack_cert";
 
 fn ca(name: &str) -> (rcgen::Certificate, KeyPair) {
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -32,24 +38,43 @@ fn tls_cluster() -> &'static TlsCluster {
         let (other_ca, _) = ca("somebody else's CA");
         let server_key = KeyPair::generate().unwrap();
         let mut server = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        server.distinguished_name.push(DnType::CommonName, "localhost");
+        server
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
         let server_cert = server.signed_by(&server_key, &ca_cert, &ca_key).unwrap();
+        let client_key = KeyPair::generate().unwrap();
+        let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+        client
+            .distinguished_name
+            .push(DnType::CommonName, CERT_USER);
+        let client_cert = client.signed_by(&client_key, &ca_cert, &ca_key).unwrap();
         let hba = "local all all trust\n\
+                   hostssl all seedpack_cert 127.0.0.1/32 scram-sha-256 clientcert=verify-full\n\
                    hostssl all all 127.0.0.1/32 scram-sha-256\n\
                    hostssl all all ::1/128 scram-sha-256\n\
                    hostnossl all all 0.0.0.0/0 reject\n";
         let cluster = Cluster::start_with(
-            "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\nhba_file = '{data}/tls_hba.conf'\n",
+            "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n\
+             ssl_ca_file = 'ca.crt'\nhba_file = '{data}/tls_hba.conf'\n",
             &[
                 ("server.crt", &server_cert.pem()),
                 ("server.key", &server_key.serialize_pem()),
+                ("ca.crt", &ca_cert.pem()),
                 ("tls_hba.conf", hba),
             ],
         );
+        cluster
+            .admin_sql(&format!(
+                "CREATE ROLE {CERT_USER} LOGIN PASSWORD '{}'",
+                cluster.owner_password
+            ))
+            .expect("create the certificate role");
         TlsCluster {
             cluster: Box::leak(Box::new(cluster)),
             ca_pem: ca_cert.pem(),
             other_ca_pem: other_ca.pem(),
+            client_cert_pem: client_cert.pem(),
+            client_key_pem: client_key.serialize_pem(),
         }
     })
 }
@@ -202,4 +227,34 @@ fn dump_and_restore_run_over_verified_tls() {
         dst.sql("SELECT string_agg(v, ',' ORDER BY id) FROM public.t"),
         "x,y"
     );
+}
+
+#[test]
+fn a_client_certificate_is_presented_from_sslcert_and_sslkey() {
+    let tls = tls_cluster();
+    let db =
+        TestDb::on(tls.cluster, "tls_cert").with_sql("CREATE TABLE public.t (id int PRIMARY KEY)");
+    let dir = scratch();
+    let (cert, key) = (dir.path().join("client.crt"), dir.path().join("client.key"));
+    std::fs::write(&cert, &tls.client_cert_pem).unwrap();
+    std::fs::write(&key, &tls.client_key_pem).unwrap();
+    let password = &tls.cluster.owner_password;
+    let as_cert_user = |options: &str| {
+        format!(
+            "postgresql://{CERT_USER}:{password}@127.0.0.1:{}/{}?sslmode=require{options}",
+            tls.cluster.port, db.name
+        )
+    };
+    let run = plan(&as_cert_user(""), password).expect_code(1);
+    assert!(run.stderr.contains("certificate"), "{}", run.stderr);
+    let with_cert = format!(
+        "&sslcert={}&sslkey={}",
+        cert.to_str().unwrap().replace('/', "%2F"),
+        key.to_str().unwrap().replace('/', "%2F")
+    );
+    let run = plan(&as_cert_user(&with_cert), password).ok();
+    assert!(run.stdout.contains("\"public\".\"t\""), "{}", run.stdout);
+    // sslcert without sslkey is a usage error.
+    let half = format!("&sslcert={}", cert.to_str().unwrap().replace('/', "%2F"));
+    plan(&as_cert_user(&half), password).expect_code(2);
 }
