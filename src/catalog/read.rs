@@ -91,13 +91,16 @@ WHERE con.contype = 'f' AND con.conparentid = 0
   AND (con.conrelid = ANY($1) OR con.confrelid = ANY($1))
 ORDER BY rn.nspname, r.relname, con.conname";
 
-/// User (non-internal) triggers on relations $1 and their firing state.
+/// User triggers on relations $1 and their firing state: those defined
+/// there, and their clones on partitions, which PostgreSQL 13 marks
+/// internal (later majors do not); never the foreign keys' internal ones.
 const TRIGGERS: &str = "
 SELECT n.nspname, c.relname, t.tgname, t.tgenabled::text
 FROM pg_catalog.pg_trigger t
 JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal
+WHERE t.tgrelid = ANY($1)
+  AND (NOT t.tgisinternal OR (t.tgparentid <> 0 AND t.tgconstraint = 0))
 ORDER BY n.nspname, c.relname, t.tgname";
 
 /// Sequences that belong with tables $1: owned by one of their columns

@@ -7,7 +7,7 @@ use crate::support::{dump, fixture, scratch, seedpack, TestDb};
 
 /// Run a script with psql the way the export's header says to.
 fn psql_restore(db: &TestDb, script: &Path) {
-    let out = Command::new(db.cluster.bindir.join("psql"))
+    let out = Command::new(&db.cluster.psql)
         .args([
             "-X",
             "-q",

