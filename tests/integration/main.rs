@@ -19,6 +19,7 @@
 //! - `export`:    SQL scripts that psql restores as seedpack restore does
 //! - `seeding`:   upsert and insert-missing, history, concurrent deploys, drift check
 //! - `tls`:       sslmodes through rustls against a TLS-only cluster with test certificates
+//! - `versions`:  dump from the oldest and newest majors, restore into the others (run by .ci/run)
 
 mod support;
 
@@ -36,3 +37,4 @@ mod schema;
 mod seeding;
 mod tls;
 mod triggers;
+mod versions;

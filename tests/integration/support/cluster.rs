@@ -158,7 +158,11 @@ impl Cluster {
     /// written into the data directory first, readable only by the server
     /// (as a TLS key must be).
     pub fn start_with(extra_settings: &str, files: &[(&str, &str)]) -> Cluster {
-        let bindir = find_bindir();
+        Self::start_in(find_bindir(), extra_settings, files)
+    }
+
+    /// As `start_with`, from the server binaries in `bindir`.
+    pub fn start_in(bindir: PathBuf, extra_settings: &str, files: &[(&str, &str)]) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("seedpack-test-")
             .tempdir()

@@ -76,7 +76,10 @@ impl TestDb {
     /// Everything a restore must reproduce, as text: every user table's rows
     /// (sorted), every constraint and trigger definition and state, and
     /// every sequence's state. Read with fixed settings so the text is exact.
-    /// seedpack's own history schema is left out: it is bookkeeping.
+    /// seedpack's own history schema is left out: it is bookkeeping. NOT
+    /// NULL constraints are too: PostgreSQL 18 lists them as constraints,
+    /// earlier majors as column properties; nor are the clones partitions
+    /// get of a constraint or trigger, which each major names its own way.
     pub fn snapshot(&self) -> String {
         let tables = self.sql(
             "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
@@ -99,14 +102,14 @@ impl TestDb {
             "SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
                     || ' deferrable=' || condeferrable || ' deferred=' || condeferred
                     || ' valid=' || convalidated || ' comment=' || coalesce(obj_description(oid, 'pg_constraint'), '')
-             FROM pg_constraint WHERE connamespace NOT IN
+             FROM pg_constraint WHERE contype <> 'n' AND conparentid = 0 AND connamespace NOT IN
                (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog','information_schema','seedpack'))
              ORDER BY 1",
         ));
         out.push_str("\n== triggers\n");
         out.push_str(&self.sql(
             "SELECT tgrelid::regclass || ' ' || tgname || ' ' || tgenabled::text || ' ' || pg_get_triggerdef(oid)
-             FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1",
+             FROM pg_trigger WHERE NOT tgisinternal AND tgparentid = 0 ORDER BY 1",
         ));
         out.push_str("\n== sequences\n");
         let sequences = self
@@ -151,14 +154,14 @@ SELECT line FROM (
   UNION ALL
   SELECT 'constraint ' || coalesce(conrelid::regclass::text, contypid::regtype::text) || ' ' || conname || ' '
          || pg_get_constraintdef(oid) || ' local=' || conislocal
-  FROM pg_constraint WHERE connamespace IN (SELECT oid FROM user_ns)
+  FROM pg_constraint WHERE connamespace IN (SELECT oid FROM user_ns) AND contype <> 'n' AND conparentid = 0
   UNION ALL
   SELECT 'index ' || pg_get_indexdef(i.indexrelid) || ' clustered=' || i.indisclustered
   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace IN (SELECT oid FROM user_ns)
   UNION ALL
   SELECT 'trigger ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-  WHERE NOT t.tgisinternal AND c.relnamespace IN (SELECT oid FROM user_ns)
+  WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND c.relnamespace IN (SELECT oid FROM user_ns)
   UNION ALL
   SELECT 'sequence ' || s.seqrelid::regclass || ' ' || format_type(s.seqtypid, NULL) || ' ' || s.seqstart || ' '
          || s.seqincrement || ' ' || s.seqmin || ' ' || s.seqmax || ' ' || s.seqcache || ' ' || s.seqcycle

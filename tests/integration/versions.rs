@@ -1,0 +1,126 @@
+//! Portability across PostgreSQL majors: dump from the oldest and the newest
+//! of several majors and restore into each of the others, data-only into a
+//! migrated schema and with the schema into an empty database.
+//!
+//! Needs server binaries for each major: `.ci/run` fetches them with
+//! `scripts/pg-versions.sh` and passes `SEEDPACK_TEST_PG_VERSIONS` as
+//! `MAJOR=BINDIR,MAJOR=BINDIR,...` (the machine's own major is added). The
+//! test is `#[ignore]`d in a plain `cargo test` because fetching those
+//! binaries needs npm and the registry; run it with
+//! `cargo test --test integration -- --ignored across_majors`.
+
+use std::path::PathBuf;
+
+use crate::support::cluster::find_bindir;
+use crate::support::{dump, dump_with, fixture, restore, scratch, seedpack, Cluster, TestDb};
+
+/// (major, cluster) for every major given, plus the machine's own.
+fn clusters() -> Vec<(u32, &'static Cluster)> {
+    let given = std::env::var("SEEDPACK_TEST_PG_VERSIONS").unwrap_or_else(|_| {
+        panic!(
+            "SEEDPACK_TEST_PG_VERSIONS is not set: run scripts/pg-versions.sh 13 18 and pass its \
+             output as MAJOR=BINDIR,MAJOR=BINDIR (as .ci/run does)"
+        )
+    });
+    let mut bindirs: Vec<PathBuf> = given
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|pair| PathBuf::from(pair.split_once('=').map_or(pair, |(_, dir)| dir)))
+        .collect();
+    bindirs.push(find_bindir());
+    let mut clusters: Vec<(u32, &'static Cluster)> = bindirs
+        .into_iter()
+        .map(|bindir| {
+            let cluster: &'static Cluster = Box::leak(Box::new(Cluster::start_in(bindir, "", &[])));
+            let major: u32 = cluster
+                .admin_sql("SHOW server_version_num")
+                .expect("server version")
+                .parse::<u32>()
+                .expect("a number")
+                / 10000;
+            (major, cluster)
+        })
+        .collect();
+    clusters.sort_by_key(|(major, _)| *major);
+    clusters.dedup_by_key(|(major, _)| *major);
+    assert!(
+        clusters.len() >= 3,
+        "need at least three majors, got {:?}",
+        clusters.iter().map(|c| c.0).collect::<Vec<_>>()
+    );
+    clusters
+}
+
+/// Equal snapshots, or a failure showing only the lines that differ.
+fn same(target: &str, source: &str, what: &str) {
+    if target != source {
+        let only = |a: &str, b: &str| -> Vec<String> {
+            a.lines()
+                .filter(|l| !b.lines().any(|m| m == *l))
+                .map(str::to_owned)
+                .collect()
+        };
+        panic!(
+            "{what}: the target differs\nonly in the target:\n{}\nonly in the source:\n{}",
+            only(target, source).join("\n"),
+            only(source, target).join("\n")
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs server binaries for other majors: .ci/run fetches them and runs it"]
+fn across_majors() {
+    let clusters = clusters();
+    let (oldest, newest) = (clusters[0], clusters[clusters.len() - 1]);
+    let dir = scratch();
+    for (source_major, source_cluster) in [oldest, newest] {
+        for (fixture_name, data) in [
+            ("core_schema.sql", "core_data.sql"),
+            ("rental_schema.sql", "rental_data.sql"),
+        ] {
+            let label = format!("v{source_major}_{}", &fixture_name[..4]);
+            let src = TestDb::on(source_cluster, &format!("{label}_src"))
+                .with_sql(&fixture(fixture_name))
+                .with_sql(&fixture(data));
+            let artifact = dump(&src, dir.path(), &label);
+            let data_only = dump_with(&src, dir.path(), &format!("{label}_data"), &[]);
+            for &(target_major, target_cluster) in &clusters {
+                if target_major == source_major {
+                    continue;
+                }
+                let what = format!("{fixture_name} from {source_major} into {target_major}");
+                // Data only, into a schema the target's migrations made.
+                let migrated = TestDb::on(target_cluster, &format!("{label}_to{target_major}_m"))
+                    .with_sql(&fixture(fixture_name));
+                seedpack(&[
+                    "restore",
+                    "--yes",
+                    "-q",
+                    "--data-only",
+                    "-f",
+                    data_only.to_str().unwrap(),
+                    "--dsn",
+                    &migrated.url(),
+                ])
+                .secret(&target_cluster.owner_password)
+                .run()
+                .ok();
+                same(
+                    &migrated.snapshot(),
+                    &src.snapshot(),
+                    &format!("data only, {what}"),
+                );
+                // With the schema, into an empty database.
+                let empty = TestDb::on(target_cluster, &format!("{label}_to{target_major}_e"));
+                let run = restore(&empty, &artifact);
+                assert_eq!(run.code, 0, "{what}: {}", run.stderr);
+                same(
+                    &empty.snapshot(),
+                    &src.snapshot(),
+                    &format!("with schema, {what}"),
+                );
+            }
+        }
+    }
+}
