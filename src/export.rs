@@ -168,6 +168,17 @@ fn header(manifest: &Manifest, out: &mut impl Write) -> Result<()> {
     for warning in manifest.schema.iter().flat_map(|s| &s.warnings) {
         writeln!(out, "-- warning: {}", one_line(warning))?;
     }
+    for object in manifest.schema.iter().flat_map(|s| &s.objects) {
+        if let Some(requirement) = &object.requires {
+            writeln!(
+                out,
+                "-- needs PostgreSQL {} or later: {} ({})",
+                requirement.server_version_num / 10000,
+                one_line(&requirement.feature),
+                one_line(&object.name)
+            )?;
+        }
+    }
     writeln!(out)?;
     Ok(())
 }

@@ -25,7 +25,7 @@ pub use manifest::{
     FORMAT_VERSION,
 };
 pub use reader::{check_data, ArtifactReader, MemberCheck};
-pub use schema::{ObjectKind, Phase, SchemaObject, SchemaSection};
+pub use schema::{ObjectKind, Phase, Requirement, SchemaObject, SchemaSection};
 pub use writer::{write_sidecar, ArtifactWriter, MemberSummary};
 
 /// Name of the manifest member.

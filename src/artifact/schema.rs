@@ -26,6 +26,63 @@ pub struct SchemaObject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<QualifiedName>,
     pub sql: String,
+    /// The newest PostgreSQL feature its DDL uses, when newer than 13.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<Requirement>,
+}
+
+/// A feature a statement needs and the first major that has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requirement {
+    /// As `server_version_num`: 180000 for PostgreSQL 18.
+    pub server_version_num: u32,
+    pub feature: String,
+}
+
+/// Markers the server's deparsers print for features newer than
+/// PostgreSQL 13, with the major that introduced each.
+const FEATURES: [(&str, u32, &str); 6] = [
+    (" VIRTUAL", 180000, "virtual generated columns"),
+    ("NOT ENFORCED", 180000, "NOT ENFORCED constraints"),
+    (
+        "WITHOUT OVERLAPS",
+        180000,
+        "temporal keys (WITHOUT OVERLAPS)",
+    ),
+    ("NULLS NOT DISTINCT", 150000, "NULLS NOT DISTINCT"),
+    (
+        "BEGIN ATOMIC",
+        140000,
+        "SQL-standard function bodies (BEGIN ATOMIC)",
+    ),
+    ("multirange", 140000, "multirange types"),
+];
+
+impl SchemaObject {
+    /// An object with its requirement found in its DDL. Comment statements
+    /// are not looked at: a comment may say anything.
+    pub fn new(kind: ObjectKind, name: String, table: Option<QualifiedName>, sql: String) -> Self {
+        let ddl: String = sql
+            .split('\n')
+            .filter(|line| !line.starts_with("COMMENT ON "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let requires = FEATURES
+            .iter()
+            .filter(|(marker, _, _)| ddl.contains(marker))
+            .max_by_key(|(_, version, _)| *version)
+            .map(|(_, version, feature)| Requirement {
+                server_version_num: *version,
+                feature: (*feature).to_owned(),
+            });
+        Self {
+            kind,
+            name,
+            table,
+            sql,
+            requires,
+        }
+    }
 }
 
 /// What kind of object, which decides when it runs and how a restore tells
@@ -81,5 +138,33 @@ impl ObjectKind {
 impl SchemaSection {
     pub fn phase(&self, phase: Phase) -> impl Iterator<Item = &SchemaObject> {
         self.objects.iter().filter(move |o| o.kind.phase() == phase)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(sql: &str) -> SchemaObject {
+        SchemaObject::new(ObjectKind::Table, "public.t".into(), None, sql.into())
+    }
+
+    #[test]
+    fn finds_the_newest_feature_a_statement_needs() {
+        assert_eq!(object("CREATE TABLE public.t (a int);").requires, None);
+        let both = object(
+            "CREATE TABLE public.t (a int, b int GENERATED ALWAYS AS (a) VIRTUAL, UNIQUE NULLS NOT DISTINCT (a));",
+        );
+        let requirement = both.requires.expect("a requirement");
+        assert_eq!(requirement.server_version_num, 180000);
+        assert_eq!(requirement.feature, "virtual generated columns");
+    }
+
+    #[test]
+    fn comments_do_not_count() {
+        let commented = object(
+            "CREATE TABLE public.t (a int);\nCOMMENT ON TABLE public.t IS 'NOT ENFORCED anywhere';",
+        );
+        assert_eq!(commented.requires, None);
     }
 }

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use crate::artifact::{ObjectKind, Phase, SchemaObject, SchemaSection};
+use crate::error::Error;
 use crate::pg::QualifiedName;
 
 /// Whether the target has each object ($1 kinds, $2 names as SQL), in order.
@@ -77,6 +78,26 @@ impl SchemaPlan {
             }
         }
         Ok(Self { create })
+    }
+
+    /// Refuse, before any write, to create an object whose DDL uses a
+    /// feature the target's server is too old for, naming both.
+    pub fn check_features(&self, server_version_num: u32) -> Result<(), Error> {
+        for object in &self.create {
+            if let Some(requirement) = &object.requires {
+                if requirement.server_version_num > server_version_num {
+                    return Err(Error::Refused(format!(
+                        "{} {} uses {}, which this PostgreSQL {} server does not have (it needs {} or later)",
+                        kind_name(object.kind),
+                        object.name,
+                        requirement.feature,
+                        server_version_num / 10000,
+                        requirement.server_version_num / 10000
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn count(&self) -> usize {

@@ -150,6 +150,7 @@ pub async fn run(config: &RestoreConfig) -> Result<RestoreOutcome> {
         Some(schema) => SchemaPlan::decide(client, schema, &target.missing, &dropped).await?,
         None => SchemaPlan::default(),
     };
+    plan.check_features(session.server_version_num)?;
     let keys = match config.mode {
         Mode::Replace => Vec::new(),
         _ if !loads_data => Vec::new(),

@@ -78,12 +78,12 @@ pub async fn read(
                 quote_literal(comment)
             ));
         }
-        objects.push(SchemaObject {
-            kind: ObjectKind::ForeignKey,
-            name: format!("{} {}", fk.relation.quoted(), quote_ident(&fk.name)),
-            table: Some(table.name.clone()),
+        objects.push(SchemaObject::new(
+            ObjectKind::ForeignKey,
+            format!("{} {}", fk.relation.quoted(), quote_ident(&fk.name)),
+            Some(table.name.clone()),
             sql,
-        });
+        ));
     }
     objects.extend(triggers);
     objects.extend(views.objects);
@@ -115,12 +115,7 @@ async fn schema_objects(client: &Client, schemas: &BTreeSet<String>) -> Result<V
         .map(|schema| {
             let mut sql = format!("CREATE SCHEMA {};", quote_ident(schema));
             tables::push_comment(&mut sql, comments.get(schema).cloned());
-            SchemaObject {
-                kind: ObjectKind::Schema,
-                name: schema.clone(),
-                table: None,
-                sql,
-            }
+            SchemaObject::new(ObjectKind::Schema, schema.clone(), None, sql)
         })
         .collect())
 }

@@ -262,12 +262,7 @@ pub async fn read(client: &Client, relation_oids: &[u32], view_oids: &[u32]) -> 
             out.schemas.insert(schema);
             nodes.push(Node {
                 oid,
-                object: SchemaObject {
-                    kind: ObjectKind::Type,
-                    name,
-                    table: None,
-                    sql,
-                },
+                object: SchemaObject::new(ObjectKind::Type, name, None, sql),
                 uses,
             });
         }
@@ -317,12 +312,7 @@ pub async fn read(client: &Client, relation_oids: &[u32], view_oids: &[u32]) -> 
             out.schemas.insert(schema);
             nodes.push(Node {
                 oid,
-                object: SchemaObject {
-                    kind: ObjectKind::Function,
-                    name,
-                    table: None,
-                    sql,
-                },
+                object: SchemaObject::new(ObjectKind::Function, name, None, sql),
                 uses: Vec::new(),
             });
         }
@@ -336,12 +326,12 @@ pub async fn read(client: &Client, relation_oids: &[u32], view_oids: &[u32]) -> 
         .context("cannot read extensions")?
     {
         out.schemas.insert(row.get(2));
-        out.extensions.push(SchemaObject {
-            kind: ObjectKind::Extension,
-            name: row.get(1),
-            table: None,
-            sql: row.get(0),
-        });
+        out.extensions.push(SchemaObject::new(
+            ObjectKind::Extension,
+            row.get(1),
+            None,
+            row.get(0),
+        ));
     }
     Ok(out)
 }

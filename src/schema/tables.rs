@@ -156,21 +156,21 @@ pub async fn sequences(
         let options = SequenceOptions::from_row(&row, 1);
         let mut sql = format!("CREATE SEQUENCE {name} AS {};", options.render_with_type());
         push_comment(&mut sql, row.get(11));
-        create.push(SchemaObject {
-            kind: ObjectKind::Sequence,
-            name: name.clone(),
-            table: None,
+        create.push(SchemaObject::new(
+            ObjectKind::Sequence,
+            name.clone(),
+            None,
             sql,
-        });
+        ));
         let owner: Option<u32> = row.get(9);
         if let (Some("a"), Some(table)) = (deptype.as_deref(), owner.and_then(|o| by_oid.get(&o))) {
             let column: String = row.get(10);
-            owners.push(SchemaObject {
-                kind: ObjectKind::SequenceOwner,
-                name: name.clone(),
-                table: Some(table.name.clone()),
-                sql: format!("ALTER SEQUENCE {name} OWNED BY {column};"),
-            });
+            owners.push(SchemaObject::new(
+                ObjectKind::SequenceOwner,
+                name.clone(),
+                Some(table.name.clone()),
+                format!("ALTER SEQUENCE {name} OWNED BY {column};"),
+            ));
         }
     }
     create.extend(owners);
@@ -326,12 +326,12 @@ pub async fn tables(
             quote_ident(&name)
         );
         push_comment(&mut sql, row.get(5));
-        post.push(SchemaObject {
-            kind: ObjectKind::Constraint,
-            name: format!("{} {}", shell.name, quote_ident(&name)),
-            table: Some(root_of[&relation].name.clone()),
+        post.push(SchemaObject::new(
+            ObjectKind::Constraint,
+            format!("{} {}", shell.name, quote_ident(&name)),
+            Some(root_of[&relation].name.clone()),
             sql,
-        });
+        ));
     }
     let comments = relation_comments(client, &oids).await?;
 
@@ -382,16 +382,16 @@ pub async fn tables(
             sql.push(';');
         }
         let root = root_of[&relation.oid];
-        pre.push(SchemaObject {
-            kind: if relation.oid == root.oid {
+        pre.push(SchemaObject::new(
+            if relation.oid == root.oid {
                 ObjectKind::Table
             } else {
                 ObjectKind::Partition
             },
-            name: shell.name.clone(),
-            table: Some(root.name.clone()),
+            shell.name.clone(),
+            Some(root.name.clone()),
             sql,
-        });
+        ));
     }
 
     for row in client
@@ -416,12 +416,12 @@ pub async fn tables(
             ));
         }
         push_comment(&mut sql, row.get(6));
-        post.push(SchemaObject {
-            kind: ObjectKind::Index,
+        post.push(SchemaObject::new(
+            ObjectKind::Index,
             name,
-            table: Some(root_of[&relation].name.clone()),
+            Some(root_of[&relation].name.clone()),
             sql,
-        });
+        ));
     }
     Ok((pre, post))
 }
@@ -461,12 +461,12 @@ pub async fn triggers(
             ));
         }
         push_comment(&mut sql, row.get(5));
-        objects.push(SchemaObject {
-            kind: ObjectKind::Trigger,
-            name: format!("{relation_name} {}", quote_ident(&name)),
-            table: Some(table.name.clone()),
+        objects.push(SchemaObject::new(
+            ObjectKind::Trigger,
+            format!("{relation_name} {}", quote_ident(&name)),
+            Some(table.name.clone()),
             sql,
-        });
+        ));
     }
     Ok(objects)
 }
@@ -502,9 +502,15 @@ fn column_definition(c: &ColumnDef, identity_options: &HashMap<String, String>) 
         def.push_str(&format!(" COLLATE {collation}"));
     }
     match (c.generated.as_str(), c.identity.as_str()) {
-        ("s", _) => {
+        // 's' stored; 'v' virtual (PostgreSQL 18): computed when read.
+        ("s" | "v", _) => {
             if let Some(expr) = &c.default {
-                def.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED"));
+                let kind = if c.generated == "v" {
+                    "VIRTUAL"
+                } else {
+                    "STORED"
+                };
+                def.push_str(&format!(" GENERATED ALWAYS AS ({expr}) {kind}"));
             }
         }
         (_, "a" | "d") => {

@@ -148,12 +148,7 @@ fn view_object(candidate: Candidate) -> SchemaObject {
             format!("CREATE VIEW {}{options} AS\n{definition};", candidate.name),
         )
     };
-    SchemaObject {
-        kind,
-        name: candidate.name,
-        table: None,
-        sql,
-    }
+    SchemaObject::new(kind, candidate.name, None, sql)
 }
 
 async fn add_comments_and_indexes(client: &Client, views: &mut Views) -> Result<()> {

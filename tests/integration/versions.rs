@@ -6,8 +6,8 @@
 //! `scripts/pg-versions.sh` and passes `SEEDPACK_TEST_PG_VERSIONS` as
 //! `MAJOR=BINDIR,MAJOR=BINDIR,...` (the machine's own major is added). The
 //! test is `#[ignore]`d in a plain `cargo test` because fetching those
-//! binaries needs npm and the registry; run it with
-//! `cargo test --test integration -- --ignored across_majors`.
+//! binaries needs npm and the registry; run them with
+//! `cargo test --test integration -- --ignored versions::`.
 
 use std::path::PathBuf;
 
@@ -123,4 +123,84 @@ fn across_majors() {
             }
         }
     }
+}
+
+#[test]
+#[ignore = "needs server binaries for other majors: .ci/run fetches them and runs it"]
+fn features_newer_than_the_target_are_refused_before_any_write() {
+    let clusters = clusters();
+    let (oldest_major, oldest) = clusters[0];
+    let (newest_major, newest) = clusters[clusters.len() - 1];
+    assert!(
+        newest_major >= 18,
+        "this test needs PostgreSQL 18 among the majors"
+    );
+    let src = TestDb::on(newest, "v18features_src").with_sql(
+        "CREATE TABLE public.priced (
+             id int PRIMARY KEY,
+             net numeric NOT NULL,
+             gross numeric GENERATED ALWAYS AS (net * 1.2) VIRTUAL,
+             CONSTRAINT net_positive CHECK (net > 0) NOT ENFORCED
+         );
+         INSERT INTO public.priced (id, net) VALUES (1, 10), (2, -5);",
+    );
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "v18features");
+
+    // Into the same major: the virtual column stays virtual.
+    let same = TestDb::on(newest, "v18features_same");
+    restore(&same, &artifact).ok();
+    same_definitions(&same, &src);
+    assert_eq!(
+        same.sql("SELECT string_agg(gross::text, ',' ORDER BY id) FROM public.priced"),
+        "12.0,-6.0"
+    );
+
+    // Into an older major: refused before any write, naming object and feature.
+    let old = TestDb::on(oldest, "v18features_old");
+    let run = restore(&old, &artifact).expect_code(3);
+    assert!(
+        run.stderr.contains("virtual generated columns"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("PostgreSQL {oldest_major} server")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("priced"), "{}", run.stderr);
+    assert_eq!(
+        old.sql("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"),
+        "0"
+    );
+    assert_eq!(
+        old.sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'seedpack'"),
+        "0"
+    );
+
+    // The data still moves into a table the older major's migrations made.
+    old.sql("CREATE TABLE public.priced (id int PRIMARY KEY, net numeric NOT NULL, gross numeric GENERATED ALWAYS AS (net * 1.2) STORED)");
+    seedpack(&[
+        "restore",
+        "--yes",
+        "-q",
+        "--data-only",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &old.url(),
+    ])
+    .secret(&oldest.owner_password)
+    .run()
+    .ok();
+    assert_eq!(
+        old.sql("SELECT string_agg(id || ':' || net, ',' ORDER BY id) FROM public.priced"),
+        "1:10,2:-5"
+    );
+}
+
+fn same_definitions(target: &TestDb, source: &TestDb) {
+    same(&target.definitions(), &source.definitions(), "definitions");
 }
