@@ -24,26 +24,10 @@ esac
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-find_bindir() {
-  local initdb dir
-  if [ -n "${SEEDPACK_TEST_PG_BINDIR:-}" ]; then echo "$SEEDPACK_TEST_PG_BINDIR"; return; fi
-  if initdb="$(command -v initdb 2>/dev/null)"; then
-    dir="$(dirname "$(readlink -f "$initdb")")"
-    if [ -x "$dir/psql" ]; then echo "$dir"; return; fi
-  fi
-  if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
-    pg_config --bindir; return
-  fi
-  # shellcheck disable=SC2012 # version directories have plain names
-  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-  if [ -n "$dir" ] && [ -x "$dir/initdb" ]; then echo "$dir"; return; fi
-  echo "demo.sh: no PostgreSQL server binaries found; install them (Debian/Ubuntu: apt-get install postgresql)" >&2
-  exit 1
-}
+# shellcheck source=scripts/lib/postgres.sh
+source "$(dirname "$0")/lib/postgres.sh"
 
 bindir="$(find_bindir)"
-as_server_user=()
-if [ "$(id -u)" = 0 ]; then as_server_user=(runuser -u postgres --); fi
 
 say "building seedpack"
 cargo build --release --quiet --manifest-path "$repo/Cargo.toml"

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::blocking::Holder;
-use crate::support::{cluster, fixture, scratch, seedpack, Cluster, TestDb};
+use crate::support::{cluster, fixture, restore_with, scratch, seedpack, Cluster, TestDb};
 
 /// A source with enough rows that a dump takes a moment.
 fn big_source(cluster: &'static Cluster, label: &str) -> TestDb {
@@ -169,18 +169,7 @@ fn a_lock_held_past_lock_timeout_fails_the_restore_changing_nothing() {
     let holder = Holder::hold(&dst, "LOCK TABLE public.book IN ACCESS SHARE MODE");
     let before = dst.snapshot();
     let started = Instant::now();
-    let run = seedpack(&[
-        "restore",
-        "--yes",
-        "--lock-timeout",
-        "1s",
-        "-f",
-        artifact.to_str().unwrap(),
-        "--dsn",
-        &dst.url(),
-    ])
-    .run()
-    .expect_code(1);
+    let run = restore_with(&dst, &artifact, &["--lock-timeout", "1s"]).expect_code(1);
     assert!(
         started.elapsed() < Duration::from_secs(15),
         "{:?}",

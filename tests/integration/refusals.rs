@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use crate::roundtrip::fixture_pair;
-use crate::support::{dump, dump_with, fixture, restore, scratch, seedpack};
+use crate::support::{dump, dump_with, fixture, restore, restore_with, scratch, seedpack};
 
 #[test]
 fn with_data_only_a_missing_target_table_is_refused_by_name() {
@@ -13,17 +13,7 @@ fn with_data_only_a_missing_target_table_is_refused_by_name() {
     let before = dst.snapshot();
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "missing");
-    let run = seedpack(&[
-        "restore",
-        "--yes",
-        "--data-only",
-        "-f",
-        artifact.to_str().unwrap(),
-        "--dsn",
-        &dst.url(),
-    ])
-    .run()
-    .expect_code(3);
+    let run = restore_with(&dst, &artifact, &["--data-only"]).expect_code(3);
     assert!(
         run.stderr
             .contains("table \"public\".\"log_line\" does not exist"),

@@ -2,7 +2,9 @@
 //! what is missing, `--schema-only` and `--data-only`, and warnings.
 
 use crate::roundtrip::fixture_pair;
-use crate::support::{dump, dump_with, fixture, manifest_json, restore, scratch, seedpack, TestDb};
+use crate::support::{
+    dump, dump_with, fixture, manifest_json, restore, restore_with, scratch, seedpack, TestDb,
+};
 
 /// A source database holding `schema` and `data`, and an empty target.
 fn source_and_empty(label: &str, schema: &str, data: &str) -> (TestDb, TestDb) {
@@ -44,16 +46,7 @@ fn missing_tables_are_created_and_existing_ones_loaded_data_only() {
     dst.sql("ALTER TABLE public.book ADD COLUMN note text");
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "mixed");
-    let run = seedpack(&[
-        "restore",
-        "--yes",
-        "-f",
-        artifact.to_str().unwrap(),
-        "--dsn",
-        &dst.url(),
-    ])
-    .run()
-    .ok();
+    let run = restore_with(&dst, &artifact, &[]).ok();
     assert!(
         run.stdout.contains("\"public\".\"log_line\"") && run.stdout.contains("(new)"),
         "{}",
@@ -114,17 +107,7 @@ fn schema_only_dumps_and_restores_create_without_touching_rows() {
     // And restore --schema-only of a full artifact does the same.
     let full = dump(&src, dir.path(), "full");
     dst.sql("DROP TABLE public.log_line");
-    seedpack(&[
-        "restore",
-        "--yes",
-        "--schema-only",
-        "-f",
-        full.to_str().unwrap(),
-        "--dsn",
-        &dst.url(),
-    ])
-    .run()
-    .ok();
+    restore_with(&dst, &full, &["--schema-only"]).ok();
     assert_eq!(dst.sql("SELECT count(*) FROM public.log_line"), "0");
     assert_eq!(dst.sql("SELECT count(*) FROM public.every_type"), "5");
 }
@@ -138,17 +121,7 @@ fn data_only_restore_creates_nothing() {
     );
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "dataonly");
-    let run = seedpack(&[
-        "restore",
-        "--yes",
-        "--data-only",
-        "-f",
-        artifact.to_str().unwrap(),
-        "--dsn",
-        &dst.url(),
-    ])
-    .run()
-    .expect_code(3);
+    let run = restore_with(&dst, &artifact, &["--data-only"]).expect_code(3);
     assert!(
         run.stderr.contains("does not exist in the target database"),
         "{}",
@@ -253,17 +226,7 @@ fn clean_drops_and_recreates_the_tables_after_the_model_changed() {
     );
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "clean");
-    seedpack(&[
-        "restore",
-        "--yes",
-        "--clean",
-        "-f",
-        artifact.to_str().unwrap(),
-        "--dsn",
-        &dst.url(),
-    ])
-    .run()
-    .ok();
+    restore_with(&dst, &artifact, &["--clean"]).ok();
     assert_eq!(dst.definitions(), src.definitions());
     assert_eq!(dst.snapshot(), src.snapshot());
 }
@@ -275,33 +238,13 @@ fn clean_refuses_to_drop_what_outside_objects_depend_on() {
     let before = (dst.definitions(), dst.snapshot());
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "all");
-    let run = seedpack(&[
-        "restore",
-        "--yes",
-        "--clean",
-        "-f",
-        artifact.to_str().unwrap(),
-        "--dsn",
-        &dst.url(),
-    ])
-    .run()
-    .expect_code(3);
+    let run = restore_with(&dst, &artifact, &["--clean"]).expect_code(3);
     assert!(run.stderr.contains("outside_view"), "{}", run.stderr);
 
     // A table outside the artifact with a foreign key into it.
     dst.sql("DROP VIEW public.outside_view");
     let regions = dump_with(&src, dir.path(), "regions", &["--table", "region"]);
-    let run = seedpack(&[
-        "restore",
-        "--yes",
-        "--clean",
-        "-f",
-        regions.to_str().unwrap(),
-        "--dsn",
-        &dst.url(),
-    ])
-    .run()
-    .expect_code(3);
+    let run = restore_with(&dst, &regions, &["--clean"]).expect_code(3);
     assert!(
         run.stderr.contains("measurement_region_fkey"),
         "{}",

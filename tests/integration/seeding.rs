@@ -4,7 +4,7 @@
 
 use crate::roundtrip::fixture_pair;
 use crate::support::blocking::{restore_until_blocked, wait_until_no_seedpack_session, Holder};
-use crate::support::{dump_with, fixture, restore, scratch, seedpack, TestDb};
+use crate::support::{dump_with, fixture, restore, restore_with, scratch, seedpack, TestDb};
 
 /// The fixture's tables that have a key (upsert and insert-missing need one).
 const KEYED: [&str; 6] = [
@@ -15,20 +15,6 @@ const KEYED: [&str; 6] = [
     "--exclude-table",
     "car",
 ];
-
-fn restore_with(db: &TestDb, artifact: &std::path::Path, extra: &[&str]) -> crate::support::Run {
-    let url = db.url();
-    let mut args = vec![
-        "restore",
-        "--yes",
-        "-f",
-        artifact.to_str().unwrap(),
-        "--dsn",
-        &url,
-    ];
-    args.extend(extra);
-    seedpack(&args).run()
-}
 
 fn history_rows(db: &TestDb) -> String {
     db.sql("SELECT count(*) FROM seedpack.history")

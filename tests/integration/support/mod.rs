@@ -395,6 +395,21 @@ pub fn restore(db: &TestDb, artifact: &Path) -> Run {
     .run()
 }
 
+/// `seedpack restore --yes --file artifact --dsn db` with `extra` arguments.
+pub fn restore_with(db: &TestDb, artifact: &Path, extra: &[&str]) -> Run {
+    let url = db.url();
+    let mut args = vec![
+        "restore",
+        "--yes",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &url,
+    ];
+    args.extend(extra);
+    seedpack(&args).run()
+}
+
 /// The fixture files under tests/fixtures.
 pub fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
