@@ -9,8 +9,9 @@
 #   --runs R    timed runs of each tool (default 3)
 #   --json FILE where to write the results (default artifacts/bench.json)
 #
-# Measured now: a full restore into an empty database, seedpack restore
-# versus pg_restore --single-transaction of a pg_dump -Fc of the same data.
+# Measured: dump, seedpack dump versus pg_dump -Fc and the raw COPY floor;
+# a full restore into an empty database, seedpack restore versus
+# pg_restore --single-transaction of a pg_dump -Fc of the same data.
 #
 # Needs: cargo, PostgreSQL's server binaries, GNU time (/usr/bin/time;
 # Debian/Ubuntu: apt-get install time).
@@ -91,10 +92,8 @@ UPDATE account SET primary_contact_id = id;
 VACUUM ANALYZE account, contact;
 SQL
 
-echo "== dumping with both tools" >&2
 artifact="$work/source.seedpack"
-"$seedpack" dump --quiet --dsn "$(url source)" --output "$artifact" >/dev/null
-"$bindir/pg_dump" -Fc -d "$(url source)" -f "$work/source.dump"
+pg_archive="$work/source.dump"
 
 # time_run LABEL CMD...: one timed run; appends "label wall user sys maxrss_kb".
 results="$work/results.txt"
@@ -110,12 +109,23 @@ fresh_db() {
 }
 
 for run in $(seq 1 "$runs"); do
+  echo "== run $run of $runs: dump" >&2
+  rm -f "$artifact" "$artifact.sha256" "$pg_archive"
+  time_run seedpack_dump "$seedpack" dump --quiet --dsn "$(url source)" --output "$artifact"
+  time_run pg_dump_fc "$bindir/pg_dump" -Fc -d "$(url source)" -f "$pg_archive"
+  # The floor: the same tables' COPY text, in key order, read and thrown away.
+  time_run copy_floor "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$(url source)" \
+    -c "COPY (SELECT * FROM account ORDER BY id) TO STDOUT" \
+    -c "COPY (SELECT * FROM contact ORDER BY id) TO STDOUT"
+done
+
+for run in $(seq 1 "$runs"); do
   echo "== run $run of $runs: restore into an empty database" >&2
   fresh_db target_seedpack
   time_run seedpack_restore_empty "$seedpack" restore --yes --quiet --file "$artifact" --dsn "$(url target_seedpack)"
   fresh_db target_pg
   time_run pg_restore_empty "$bindir/pg_restore" --single-transaction --no-owner --no-privileges \
-    -d "$(url target_pg)" "$work/source.dump"
+    -d "$(url target_pg)" "$pg_archive"
 done
 
 # Both targets must hold the same data, or the comparison means nothing.
@@ -130,21 +140,39 @@ if [ "$seedpack_state" != "$pg_state" ]; then
   exit 1
 fi
 
-median() { grep "^$1 " "$results" | awk -v f="$2" '{print $f}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-artifact_bytes=$(stat -c %s "$artifact")
-dump_bytes=$(stat -c %s "$work/source.dump")
-sp_wall=$(median seedpack_restore_empty 2); pg_wall=$(median pg_restore_empty 2)
-sp_rss=$(median seedpack_restore_empty 5); pg_rss=$(median pg_restore_empty 5)
-sp_cpu=$(grep '^seedpack_restore_empty ' "$results" | awk '{print $3 + $4}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-pg_cpu=$(grep '^pg_restore_empty ' "$results" | awk '{print $3 + $4}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-ratio=$(awk -v a="$sp_wall" -v b="$pg_wall" 'BEGIN {printf "%.2f", a / b}')
+# median LABEL EXPR: the median over LABEL's runs of an awk expression of
+# its fields ($2 wall, $3 user, $4 sys, $5 peak RSS KiB).
+median() {
+  grep "^$1 " "$results" | awk "{print $2}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+mib() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1048576}'; }
+row() { # row LABEL NAME FILE_BYTES
+  printf '%-48s %8s %12s %12s %10s\n' "$2" "$(median "$1" '$2')" "$(median "$1" '$3 + $4')" \
+    "$(( $(median "$1" '$5') / 1024 ))" "$3"
+}
+json_tool() { # json_tool LABEL FILE_BYTES
+  printf '{"wall_s": %s, "cpu_s": %s, "peak_rss_kib": %s, "file_bytes": %s}' \
+    "$(median "$1" '$2')" "$(median "$1" '$3 + $4')" "$(median "$1" '$5')" "$2"
+}
 
+artifact_bytes=$(stat -c %s "$artifact")
+pg_bytes=$(stat -c %s "$pg_archive")
 machine="$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, PostgreSQL $("$bindir/postgres" --version | awk '{print $3}')"
-printf '\nrestore into an empty database: %s rows in the largest table, median of %s runs (%s)\n' "$rows" "$runs" "$machine"
-printf '%-44s %10s %10s %12s %12s\n' "tool" "wall s" "client cpu s" "peak RSS MiB" "file MiB"
-printf '%-44s %10s %10s %12s %12.1f\n' "seedpack restore" "$sp_wall" "$sp_cpu" "$((sp_rss / 1024))" "$(awk -v b="$artifact_bytes" 'BEGIN {print b / 1048576}')"
-printf '%-44s %10s %10s %12s %12.1f\n' "pg_restore --single-transaction (pg_dump -Fc)" "$pg_wall" "$pg_cpu" "$((pg_rss / 1024))" "$(awk -v b="$dump_bytes" 'BEGIN {print b / 1048576}')"
-printf 'ratio seedpack / pg_restore (wall): %s\n' "$ratio"
+dump_ratio=$(ratio "$(median seedpack_dump '$2')" "$(median pg_dump_fc '$2')")
+floor_ratio=$(ratio "$(median seedpack_dump '$2')" "$(median copy_floor '$2')")
+size_ratio=$(ratio "$artifact_bytes" "$pg_bytes")
+restore_ratio=$(ratio "$(median seedpack_restore_empty '$2')" "$(median pg_restore_empty '$2')")
+
+printf '\n%s rows in the largest table, medians of %s runs (%s)\n' "$rows" "$runs" "$machine"
+printf '%-48s %8s %12s %12s %10s\n' "" "wall s" "client cpu s" "peak RSS MiB" "file MiB"
+row seedpack_dump "seedpack dump" "$(mib "$artifact_bytes")"
+row pg_dump_fc "pg_dump -Fc" "$(mib "$pg_bytes")"
+row copy_floor "raw COPY TO STDOUT (the floor)" "-"
+row seedpack_restore_empty "seedpack restore (empty database)" "-"
+row pg_restore_empty "pg_restore --single-transaction (empty database)" "-"
+printf 'dump: seedpack / pg_dump %s, seedpack / floor %s, size seedpack / pg_dump %s\n' "$dump_ratio" "$floor_ratio" "$size_ratio"
+printf 'restore into an empty database: seedpack / pg_restore %s\n' "$restore_ratio"
 
 mkdir -p "$(dirname "$json")"
 cat > "$json" <<JSON
@@ -152,10 +180,18 @@ cat > "$json" <<JSON
   "machine": "$machine",
   "rows": $rows,
   "runs": $runs,
+  "dump": {
+    "seedpack": $(json_tool seedpack_dump "$artifact_bytes"),
+    "pg_dump_fc": $(json_tool pg_dump_fc "$pg_bytes"),
+    "copy_floor": $(json_tool copy_floor 0),
+    "ratio_wall_pg_dump": $dump_ratio,
+    "ratio_wall_floor": $floor_ratio,
+    "ratio_size_pg_dump": $size_ratio
+  },
   "restore_empty": {
-    "seedpack": {"wall_s": $sp_wall, "cpu_s": $sp_cpu, "peak_rss_kib": $sp_rss, "file_bytes": $artifact_bytes},
-    "pg_restore_single_transaction": {"wall_s": $pg_wall, "cpu_s": $pg_cpu, "peak_rss_kib": $pg_rss, "file_bytes": $dump_bytes},
-    "ratio_wall": $ratio
+    "seedpack": $(json_tool seedpack_restore_empty "$artifact_bytes"),
+    "pg_restore_single_transaction": $(json_tool pg_restore_empty "$pg_bytes"),
+    "ratio_wall": $restore_ratio
   }
 }
 JSON
