@@ -9,7 +9,9 @@
 //! data: keys and other constraints, indexes, foreign keys, triggers, views.
 
 mod routines;
+mod sequences;
 mod tables;
+mod triggers;
 mod views;
 mod warnings;
 
@@ -36,9 +38,9 @@ pub async fn read(
 
     let views = views::read(client, &relation_oids).await?;
     let routines = routines::read(client, &relation_oids, &views.oids).await?;
-    let sequence_objects = tables::sequences(client, sequences, tables).await?;
+    let sequence_objects = sequences::sequences(client, sequences, tables).await?;
     let (table_objects, table_post) = tables::tables(client, tables, &relations).await?;
-    let triggers = tables::triggers(client, &relations, tables).await?;
+    let triggers = triggers::triggers(client, &relations, tables).await?;
 
     let mut schemas: BTreeSet<String> = tables.iter().map(|t| t.name.schema.clone()).collect();
     schemas.extend(sequences.iter().map(|s| s.schema.clone()));

@@ -1,5 +1,6 @@
-//! The DDL of tables and what belongs to them: sequences, columns, check
-//! constraints, partitions, keys, indexes, foreign keys and triggers.
+//! The DDL of tables and what belongs to them: columns (identity options
+//! included), check constraints, partitions, keys and indexes. Sequences and
+//! triggers have files of their own.
 //!
 //! The table shell is assembled from the catalog (there is no deparser for
 //! it); every expression, constraint, index and trigger comes from the
@@ -10,27 +11,10 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
+use super::sequences::{SequenceOptions, SEQUENCES};
 use crate::artifact::{ObjectKind, SchemaObject};
 use crate::catalog::{Relation, Table};
-use crate::pg::{quote_ident, QualifiedName};
-
-/// Sequences by quoted name ($1 text[]), with their options, how they are
-/// owned ('a' serial, 'i' identity) and, for serial, the owning column.
-const SEQUENCES: &str = "
-SELECT s.seqrelid::regclass::text, pg_catalog.format_type(s.seqtypid, NULL),
-       s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
-       d.deptype::text, d.refobjid,
-       CASE WHEN a.attname IS NOT NULL THEN
-            pg_catalog.format('%s.%I', d.refobjid::regclass::text, a.attname) END,
-       CASE WHEN pg_catalog.obj_description(s.seqrelid, 'pg_class') IS NOT NULL THEN
-         pg_catalog.format('COMMENT ON SEQUENCE %s IS %L', s.seqrelid::regclass::text, pg_catalog.obj_description(s.seqrelid, 'pg_class')) END
-FROM pg_catalog.pg_sequence s
-LEFT JOIN pg_catalog.pg_depend d
-       ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = s.seqrelid
-      AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')
-LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-WHERE s.seqrelid = ANY($1::text[]::regclass[])
-ORDER BY 1";
+use crate::pg::quote_ident;
 
 /// The shell of relations $1: persistence, partitioning, inheritance, options.
 const RELATIONS: &str = "
@@ -91,16 +75,6 @@ WHERE i.indrelid = ANY($1) AND NOT ic.relispartition
                     AND c.contype IN ('p', 'u', 'x'))
 ORDER BY 2";
 
-/// User triggers of relations $1 defined there (not cloned from a parent).
-const TRIGGERS: &str = "
-SELECT t.tgrelid, t.tgname, pg_catalog.pg_get_triggerdef(t.oid), t.tgenabled::text,
-       t.tgrelid::regclass::text,
-       CASE WHEN pg_catalog.obj_description(t.oid, 'pg_trigger') IS NOT NULL THEN
-         pg_catalog.format('COMMENT ON TRIGGER %I ON %s IS %L', t.tgname, t.tgrelid::regclass::text, pg_catalog.obj_description(t.oid, 'pg_trigger')) END
-FROM pg_catalog.pg_trigger t
-WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal AND t.tgparentid = 0
-ORDER BY t.tgrelid, t.tgname";
-
 /// Comments on relations $1 and their columns, as statements.
 const RELATION_COMMENTS: &str = "
 SELECT c.oid, pg_catalog.format('COMMENT ON %s %s IS %L',
@@ -129,93 +103,6 @@ pub async fn relation_comments(client: &Client, oids: &[u32]) -> Result<HashMap<
         comments.entry(row.get(0)).or_default().push(row.get(1));
     }
     Ok(comments)
-}
-
-/// Sequence DDL: `CREATE SEQUENCE` for every sequence but identity ones
-/// (their column creates them), and `OWNED BY` for serial ones owned by a
-/// column of `tables`.
-pub async fn sequences(
-    client: &Client,
-    names: &[QualifiedName],
-    tables: &[Table],
-) -> Result<Vec<SchemaObject>> {
-    let quoted: Vec<String> = names.iter().map(|n| n.quoted()).collect();
-    let by_oid: HashMap<u32, &Table> = tables.iter().map(|t| (t.oid, t)).collect();
-    let mut create = Vec::new();
-    let mut owners = Vec::new();
-    for row in client
-        .query(SEQUENCES, &[&quoted])
-        .await
-        .context("cannot read sequence definitions")?
-    {
-        let name: String = row.get(0);
-        let deptype: Option<String> = row.get(8);
-        if deptype.as_deref() == Some("i") {
-            continue;
-        }
-        let options = SequenceOptions::from_row(&row, 1);
-        let mut sql = format!("CREATE SEQUENCE {name} AS {};", options.render_with_type());
-        push_comment(&mut sql, row.get(11));
-        create.push(SchemaObject::new(
-            ObjectKind::Sequence,
-            name.clone(),
-            None,
-            sql,
-        ));
-        let owner: Option<u32> = row.get(9);
-        if let (Some("a"), Some(table)) = (deptype.as_deref(), owner.and_then(|o| by_oid.get(&o))) {
-            let column: String = row.get(10);
-            owners.push(SchemaObject::new(
-                ObjectKind::SequenceOwner,
-                name.clone(),
-                Some(table.name.clone()),
-                format!("ALTER SEQUENCE {name} OWNED BY {column};"),
-            ));
-        }
-    }
-    create.extend(owners);
-    Ok(create)
-}
-
-/// A sequence's options as `CREATE SEQUENCE` and identity columns take them.
-struct SequenceOptions {
-    type_name: String,
-    start: i64,
-    increment: i64,
-    min: i64,
-    max: i64,
-    cache: i64,
-    cycle: bool,
-}
-
-impl SequenceOptions {
-    fn from_row(row: &tokio_postgres::Row, first: usize) -> Self {
-        Self {
-            type_name: row.get(first),
-            start: row.get(first + 1),
-            increment: row.get(first + 2),
-            min: row.get(first + 3),
-            max: row.get(first + 4),
-            cache: row.get(first + 5),
-            cycle: row.get(first + 6),
-        }
-    }
-
-    fn render(&self) -> String {
-        format!(
-            "START WITH {} INCREMENT BY {} MINVALUE {} MAXVALUE {} CACHE {} {}",
-            self.start,
-            self.increment,
-            self.min,
-            self.max,
-            self.cache,
-            if self.cycle { "CYCLE" } else { "NO CYCLE" }
-        )
-    }
-
-    fn render_with_type(&self) -> String {
-        format!("{} {}", self.type_name, self.render())
-    }
 }
 
 struct Shell {
@@ -424,51 +311,6 @@ pub async fn tables(
         ));
     }
     Ok((pre, post))
-}
-
-/// `CREATE TRIGGER` and any non-default firing state, for relations of `tables`.
-pub async fn triggers(
-    client: &Client,
-    relations: &[Relation],
-    tables: &[Table],
-) -> Result<Vec<SchemaObject>> {
-    let oids: Vec<u32> = relations.iter().map(|r| r.oid).collect();
-    let mut objects = Vec::new();
-    for row in client
-        .query(TRIGGERS, &[&oids])
-        .await
-        .context("cannot read triggers")?
-    {
-        let relation: u32 = row.get(0);
-        let name: String = row.get(1);
-        let table = relations
-            .iter()
-            .find(|r| r.oid == relation)
-            .and_then(|r| tables.iter().find(|t| t.oid == r.table_oid))
-            .context("trigger on an unknown relation")?;
-        let relation_name: String = row.get(4);
-        let mut sql = format!("{};", row.get::<_, String>(2));
-        let state = match row.get::<_, String>(3).as_str() {
-            "D" => Some("DISABLE"),
-            "R" => Some("ENABLE REPLICA"),
-            "A" => Some("ENABLE ALWAYS"),
-            _ => None,
-        };
-        if let Some(state) = state {
-            sql.push_str(&format!(
-                "\nALTER TABLE ONLY {relation_name} {state} TRIGGER {};",
-                quote_ident(&name)
-            ));
-        }
-        push_comment(&mut sql, row.get(5));
-        objects.push(SchemaObject::new(
-            ObjectKind::Trigger,
-            format!("{relation_name} {}", quote_ident(&name)),
-            Some(table.name.clone()),
-            sql,
-        ));
-    }
-    Ok(objects)
 }
 
 async fn identity_sequence_options(

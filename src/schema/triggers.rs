@@ -1,0 +1,65 @@
+//! Trigger DDL: `CREATE TRIGGER` through `pg_get_triggerdef`, with any
+//! non-default firing state, for the relations of dumped tables.
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+
+use super::tables::push_comment;
+use crate::artifact::{ObjectKind, SchemaObject};
+use crate::catalog::{Relation, Table};
+use crate::pg::quote_ident;
+
+/// User triggers of relations $1 defined there (not cloned from a parent).
+const TRIGGERS: &str = "
+SELECT t.tgrelid, t.tgname, pg_catalog.pg_get_triggerdef(t.oid), t.tgenabled::text,
+       t.tgrelid::regclass::text,
+       CASE WHEN pg_catalog.obj_description(t.oid, 'pg_trigger') IS NOT NULL THEN
+         pg_catalog.format('COMMENT ON TRIGGER %I ON %s IS %L', t.tgname, t.tgrelid::regclass::text, pg_catalog.obj_description(t.oid, 'pg_trigger')) END
+FROM pg_catalog.pg_trigger t
+WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal AND t.tgparentid = 0
+ORDER BY t.tgrelid, t.tgname";
+
+/// `CREATE TRIGGER` and any non-default firing state, for relations of `tables`.
+pub async fn triggers(
+    client: &Client,
+    relations: &[Relation],
+    tables: &[Table],
+) -> Result<Vec<SchemaObject>> {
+    let oids: Vec<u32> = relations.iter().map(|r| r.oid).collect();
+    let mut objects = Vec::new();
+    for row in client
+        .query(TRIGGERS, &[&oids])
+        .await
+        .context("cannot read triggers")?
+    {
+        let relation: u32 = row.get(0);
+        let name: String = row.get(1);
+        let table = relations
+            .iter()
+            .find(|r| r.oid == relation)
+            .and_then(|r| tables.iter().find(|t| t.oid == r.table_oid))
+            .context("trigger on an unknown relation")?;
+        let relation_name: String = row.get(4);
+        let mut sql = format!("{};", row.get::<_, String>(2));
+        let state = match row.get::<_, String>(3).as_str() {
+            "D" => Some("DISABLE"),
+            "R" => Some("ENABLE REPLICA"),
+            "A" => Some("ENABLE ALWAYS"),
+            _ => None,
+        };
+        if let Some(state) = state {
+            sql.push_str(&format!(
+                "\nALTER TABLE ONLY {relation_name} {state} TRIGGER {};",
+                quote_ident(&name)
+            ));
+        }
+        push_comment(&mut sql, row.get(5));
+        objects.push(SchemaObject::new(
+            ObjectKind::Trigger,
+            format!("{relation_name} {}", quote_ident(&name)),
+            Some(table.name.clone()),
+            sql,
+        ));
+    }
+    Ok(objects)
+}
