@@ -79,7 +79,12 @@ impl Progress {
 }
 
 impl TableProgress {
+    /// Count a chunk of COPY text. Free when the bars are hidden (quiet, or
+    /// no terminal): counting rows is a pass over every byte.
     pub fn advance(&mut self, chunk: &[u8]) {
+        if self.bar.is_hidden() {
+            return;
+        }
         self.rows += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
         self.bar.inc(chunk.len() as u64);
         self.bar.set_message(format!("{} rows", self.rows));

@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 
 use crate::support::cluster::find_bindir;
-use crate::support::{dump, dump_with, fixture, restore, scratch, seedpack, Cluster, TestDb};
+use crate::support::{dump, fixture, restore, restore_with, scratch, Cluster, TestDb};
 
 /// (major, cluster) for every major given, plus the machine's own.
 fn clusters() -> Vec<(u32, &'static Cluster)> {
@@ -90,7 +90,6 @@ fn across_majors() {
                 .with_sql(&fixture(fixture_name))
                 .with_sql(&fixture(data));
             let artifact = dump(&src, dir.path(), &label);
-            let data_only = dump_with(&src, dir.path(), &format!("{label}_data"), &[]);
             for &(target_major, target_cluster) in &clusters {
                 if target_major == source_major {
                     continue;
@@ -99,19 +98,7 @@ fn across_majors() {
                 // Data only, into a schema the target's migrations made.
                 let migrated = TestDb::on(target_cluster, &format!("{label}_to{target_major}_m"))
                     .with_sql(&fixture(fixture_name));
-                seedpack(&[
-                    "restore",
-                    "--yes",
-                    "-q",
-                    "--data-only",
-                    "-f",
-                    data_only.to_str().unwrap(),
-                    "--dsn",
-                    &migrated.url(),
-                ])
-                .secret(&target_cluster.owner_password)
-                .run()
-                .ok();
+                restore_with(&migrated, &artifact, &["-q", "--data-only"]).ok();
                 same(
                     &migrated.snapshot(),
                     &src.snapshot(),
@@ -188,19 +175,7 @@ fn features_newer_than_the_target_are_refused_before_any_write() {
 
     // The data still moves into a table the older major's migrations made.
     old.sql("CREATE TABLE public.priced (id int PRIMARY KEY, net numeric NOT NULL, gross numeric GENERATED ALWAYS AS (net * 1.2) STORED)");
-    seedpack(&[
-        "restore",
-        "--yes",
-        "-q",
-        "--data-only",
-        "-f",
-        artifact.to_str().unwrap(),
-        "--dsn",
-        &old.url(),
-    ])
-    .secret(&oldest.owner_password)
-    .run()
-    .ok();
+    restore_with(&old, &artifact, &["-q", "--data-only"]).ok();
     assert_eq!(
         old.sql("SELECT string_agg(id || ':' || net, ',' ORDER BY id) FROM public.priced"),
         "1:10,2:-5"

@@ -238,7 +238,7 @@ impl Cluster {
                 "postgresql://postgres:{superuser_password}@127.0.0.1:{port}/postgres"
             ),
             owner_password: random_secret() + "o",
-            psql: find_psql(&bindir),
+            psql: find_psql(Some(&bindir)),
             bindir,
             dir: Some(dir),
         };
@@ -254,8 +254,10 @@ impl Cluster {
             port: 0,
             admin_url,
             owner_password: random_secret() + "o",
-            psql: find_psql(&find_bindir()),
-            bindir: find_bindir(),
+            psql: find_psql(None),
+            // Only psql is needed for a server that runs already; tests
+            // that start clusters of their own still look for binaries.
+            bindir: PathBuf::new(),
             dir: None,
         };
         let where_ = probe
@@ -332,8 +334,8 @@ impl Cluster {
 
 /// `bindir/psql`, else the first psql on PATH, via pg_config, or under
 /// /usr/lib/postgresql (any major: the tests use plain SQL).
-fn find_psql(bindir: &Path) -> PathBuf {
-    let mut candidates = vec![bindir.join("psql")];
+fn find_psql(bindir: Option<&Path>) -> PathBuf {
+    let mut candidates: Vec<PathBuf> = bindir.map(|b| b.join("psql")).into_iter().collect();
     if let Some(path) = std::env::var_os("PATH") {
         candidates.extend(std::env::split_paths(&path).map(|d| d.join("psql")));
     }

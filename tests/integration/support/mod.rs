@@ -381,18 +381,9 @@ pub fn manifest_table<'a>(manifest: &'a serde_json::Value, name: &str) -> &'a se
         .unwrap_or_else(|| panic!("no table {name} in the manifest"))
 }
 
-/// Restore `artifact` into `db` with `--yes`.
+/// Restore `artifact` into `db` with `--yes --quiet`.
 pub fn restore(db: &TestDb, artifact: &Path) -> Run {
-    seedpack(&[
-        "restore",
-        "--yes",
-        "--quiet",
-        "--file",
-        artifact.to_str().unwrap(),
-        "--dsn",
-        &db.url(),
-    ])
-    .run()
+    restore_with(db, artifact, &["--quiet"])
 }
 
 /// `seedpack restore --yes --file artifact --dsn db` with `extra` arguments.
@@ -407,7 +398,7 @@ pub fn restore_with(db: &TestDb, artifact: &Path, extra: &[&str]) -> Run {
         &url,
     ];
     args.extend(extra);
-    seedpack(&args).run()
+    seedpack(&args).secret(&db.cluster.owner_password).run()
 }
 
 /// The fixture files under tests/fixtures.
