@@ -14,6 +14,7 @@
 //! creation order (see [`SchemaSection`]). This module knows nothing of databases.
 
 mod checksum;
+mod deflate;
 mod manifest;
 mod reader;
 mod schema;

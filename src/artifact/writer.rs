@@ -11,12 +11,11 @@ use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use flate2::write::GzEncoder;
-use flate2::{Compression, GzBuilder};
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
 
 use super::checksum::{sha256_hex, DataDigest};
+use super::deflate::{Deflater, GzipMember};
 use super::MANIFEST_MEMBER;
 
 /// Name of the member holding the SHA-256 of `manifest.json`, so a damaged
@@ -38,10 +37,16 @@ pub struct MemberSummary {
 struct OpenMember {
     name: String,
     header_at: u64,
-    encoder: GzEncoder<Vec<u8>>,
+    gzip: GzipMember,
     data: DataDigest,
-    stored: Sha256,
-    stored_bytes: u64,
+    stored: Stored,
+}
+
+/// The compressed bytes of a member as they reach the file.
+#[derive(Default)]
+struct Stored {
+    sha256: Sha256,
+    bytes: u64,
 }
 
 /// An artifact being written. Call [`ArtifactWriter::finish`] to keep it.
@@ -49,7 +54,7 @@ pub struct ArtifactWriter {
     out: BufWriter<NamedTempFile>,
     final_path: PathBuf,
     mtime: u64,
-    level: Compression,
+    deflater: Deflater,
     position: u64,
     member: Option<OpenMember>,
 }
@@ -64,8 +69,9 @@ impl std::fmt::Debug for ArtifactWriter {
 
 impl ArtifactWriter {
     /// Start an artifact that will be renamed to `path` by `finish`.
-    /// `mtime` goes into every tar header (fixed, for reproducible files).
-    pub fn create(path: &Path, mtime: u64, level: u32) -> Result<Self> {
+    /// `mtime` goes into every tar header (fixed, for reproducible files);
+    /// table data is gzipped at `level` on `threads` threads.
+    pub fn create(path: &Path, mtime: u64, level: u32, threads: usize) -> Result<Self> {
         let dir = parent_dir(path);
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create directory {}", dir.display()))?;
@@ -78,7 +84,7 @@ impl ArtifactWriter {
             out: BufWriter::with_capacity(1 << 20, file),
             final_path: path.to_path_buf(),
             mtime,
-            level: Compression::new(level),
+            deflater: Deflater::new(level, threads).context("cannot start compression threads")?,
             position: 0,
             member: None,
         })
@@ -89,54 +95,53 @@ impl ArtifactWriter {
         assert!(self.member.is_none(), "previous member not ended");
         let header_at = self.position;
         self.write_raw(&[0; BLOCK as usize])?;
-        let encoder = GzBuilder::new()
-            .mtime(0)
-            .operating_system(255)
-            .write(Vec::with_capacity(1 << 16), self.level);
         self.member = Some(OpenMember {
             name: name.to_owned(),
             header_at,
-            encoder,
+            gzip: self.deflater.member(),
             data: DataDigest::new(),
-            stored: Sha256::new(),
-            stored_bytes: 0,
+            stored: Stored::default(),
         });
         Ok(())
     }
 
     /// Append uncompressed table data to the open member.
     pub fn write_data(&mut self, chunk: &[u8]) -> Result<()> {
-        let member = self.member.as_mut().expect("no open member");
+        let mut member = self.member.take().expect("no open member");
         member.data.update(chunk);
-        member.encoder.write_all(chunk)?;
-        let compressed = std::mem::take(member.encoder.get_mut());
-        self.write_stored(&compressed)?;
-        let member = self.member.as_mut().expect("no open member");
-        *member.encoder.get_mut() = recycle(compressed);
-        Ok(())
+        let written = self.deflater.write(&mut member.gzip, chunk, &mut |bytes| {
+            store(&mut self.out, &mut self.position, &mut member.stored, bytes)
+        });
+        self.member = Some(member);
+        written.with_context(|| format!("cannot write artifact {}", self.final_path.display()))
     }
 
     /// Close the open member and return its checksums.
     pub fn end_member(&mut self) -> Result<MemberSummary> {
-        let member = self.member.as_mut().expect("no open member");
-        let tail = member
-            .encoder
-            .try_finish()
-            .map(|()| std::mem::take(member.encoder.get_mut()))?;
-        self.write_stored(&tail)?;
-        let member = self.member.take().expect("no open member");
+        let OpenMember {
+            name,
+            header_at,
+            gzip,
+            data,
+            mut stored,
+        } = self.member.take().expect("no open member");
+        self.deflater
+            .finish(gzip, &mut |bytes| {
+                store(&mut self.out, &mut self.position, &mut stored, bytes)
+            })
+            .with_context(|| format!("cannot write artifact {}", self.final_path.display()))?;
         self.pad_to_block()?;
         let end = self.position;
-        self.out.seek(SeekFrom::Start(member.header_at))?;
+        self.out.seek(SeekFrom::Start(header_at))?;
         self.out
-            .write_all(&header(&member.name, member.stored_bytes, self.mtime)?)?;
+            .write_all(&header(&name, stored.bytes, self.mtime)?)?;
         self.out.seek(SeekFrom::Start(end))?;
         Ok(MemberSummary {
-            rows: member.data.rows(),
-            bytes: member.data.bytes(),
-            data_sha256: member.data.finish(),
-            member_bytes: member.stored_bytes,
-            member_sha256: hex::encode(member.stored.finalize()),
+            rows: data.rows(),
+            bytes: data.bytes(),
+            data_sha256: data.finish(),
+            member_bytes: stored.bytes,
+            member_sha256: hex::encode(stored.sha256.finalize()),
         })
     }
 
@@ -165,13 +170,6 @@ impl ArtifactWriter {
         self.write_raw(&header(name, bytes.len() as u64, self.mtime)?)?;
         self.write_raw(bytes)?;
         self.pad_to_block()
-    }
-
-    fn write_stored(&mut self, bytes: &[u8]) -> Result<()> {
-        let member = self.member.as_mut().expect("no open member");
-        member.stored.update(bytes);
-        member.stored_bytes += bytes.len() as u64;
-        self.write_raw(bytes)
     }
 
     fn write_raw(&mut self, bytes: &[u8]) -> Result<()> {
@@ -232,9 +230,18 @@ fn header(name: &str, size: u64, mtime: u64) -> Result<[u8; BLOCK as usize]> {
     Ok(*h.as_bytes())
 }
 
-fn recycle(mut buf: Vec<u8>) -> Vec<u8> {
-    buf.clear();
-    buf
+/// Append compressed bytes of the open member to the file.
+fn store(
+    out: &mut BufWriter<NamedTempFile>,
+    position: &mut u64,
+    stored: &mut Stored,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    out.write_all(bytes)?;
+    stored.sha256.update(bytes);
+    stored.bytes += bytes.len() as u64;
+    *position += bytes.len() as u64;
+    Ok(())
 }
 
 fn parent_dir(path: &Path) -> &Path {

@@ -158,7 +158,7 @@ async fn dump_table(
         while let Some(chunk) = stream.next().await {
             let chunk = chunk?;
             bar.advance(&chunk);
-            sink.write(chunk).await?;
+            sink.write(&chunk).await?;
         }
     }
     let summary = sink.end_member().await?;
