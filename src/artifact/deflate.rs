@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn empty_member_matches_flate2() {
-        let mut encoder = flate2::GzBuilder::new()
+        let encoder = flate2::GzBuilder::new()
             .mtime(0)
             .operating_system(255)
             .write(Vec::new(), Compression::new(6));
