@@ -9,9 +9,16 @@
 #   --runs R    timed runs of each tool (default 3)
 #   --json FILE where to write the results (default artifacts/bench.json)
 #
-# Measured: dump, seedpack dump versus pg_dump -Fc and the raw COPY floor;
-# a full restore into an empty database, seedpack restore versus
-# pg_restore --single-transaction of a pg_dump -Fc of the same data.
+# Measured:
+# - dump: seedpack dump (defaults; also --jobs 1 and --no-order) versus
+#   pg_dump -Fc, and the floor: raw COPY TO STDOUT of the same tables,
+#   unordered, read and thrown away;
+# - a full restore into an empty database: seedpack restore versus
+#   pg_restore --single-transaction of a pg_dump -Fc of the same data;
+# - a data-only restore into a migrated (empty) schema: seedpack restore
+#   --data-only, as the tables' owner, versus pg_restore --data-only
+#   --disable-triggers --single-transaction as superuser, its best case.
+# Peak RSS is the client's. Run it with --rows 5000000 too: memory must not grow.
 #
 # Needs: cargo, PostgreSQL's server binaries, GNU time (/usr/bin/time;
 # Debian/Ubuntu: apt-get install time).
@@ -110,13 +117,14 @@ fresh_db() {
 
 for run in $(seq 1 "$runs"); do
   echo "== run $run of $runs: dump" >&2
-  rm -f "$artifact" "$artifact.sha256" "$pg_archive"
+  rm -f "$artifact" "$artifact.sha256" "$pg_archive" "$work"/jobs1.seedpack* "$work"/no-order.seedpack*
   time_run seedpack_dump "$seedpack" dump --quiet --dsn "$(url source)" --output "$artifact"
   time_run pg_dump_fc "$bindir/pg_dump" -Fc -d "$(url source)" -f "$pg_archive"
-  # The floor: the same tables' COPY text, in key order, read and thrown away.
+  # The floor: the same tables' COPY text, as stored, read and thrown away.
   time_run copy_floor "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$(url source)" \
-    -c "COPY (SELECT * FROM account ORDER BY id) TO STDOUT" \
-    -c "COPY (SELECT * FROM contact ORDER BY id) TO STDOUT"
+    -c "COPY account TO STDOUT" -c "COPY contact TO STDOUT"
+  time_run seedpack_dump_jobs1 "$seedpack" dump --quiet --dsn "$(url source)" --output "$work/jobs1.seedpack" --jobs 1
+  time_run seedpack_dump_no_order "$seedpack" dump --quiet --dsn "$(url source)" --output "$work/no-order.seedpack" --no-order
 done
 
 for run in $(seq 1 "$runs"); do
@@ -128,13 +136,35 @@ for run in $(seq 1 "$runs"); do
     -d "$(url target_pg)" "$pg_archive"
 done
 
-# Both targets must hold the same data, or the comparison means nothing.
+# The migrated schema a data-only restore goes into: tables, indexes and
+# foreign keys, no rows, owned by the same non-superuser.
+"$bindir/pg_dump" --schema-only --no-owner --no-privileges -d "$(url source)" -f "$work/schema.sql"
+migrated_db() {
+  fresh_db "$1"
+  sql "$1" -f "$work/schema.sql" >/dev/null
+}
+for run in $(seq 1 "$runs"); do
+  echo "== run $run of $runs: data-only restore into a migrated schema" >&2
+  migrated_db data_seedpack
+  time_run seedpack_restore_data "$seedpack" restore --yes --quiet --data-only --file "$artifact" --dsn "$(url data_seedpack)"
+  migrated_db data_pg
+  time_run pg_restore_data "$bindir/pg_restore" --data-only --disable-triggers --single-transaction \
+    -h 127.0.0.1 -p "$port" -U postgres -d data_pg "$pg_archive"
+done
+
+# The targets must hold the same data, or the comparison means nothing.
 check="SELECT (SELECT count(*) FROM contact)::text || ' ' || (SELECT count(*) FROM account)::text
               || ' ' || (SELECT sum(score) FROM contact)::text
               || ' ' || (SELECT count(*) FROM pg_constraint WHERE contype = 'f')::text
               || ' ' || (SELECT count(*) FROM pg_indexes WHERE schemaname = 'public')::text"
 seedpack_state="$(sql target_seedpack -At -c "$check")"
 pg_state="$(sql target_pg -At -c "$check")"
+for other in data_seedpack data_pg; do
+  if [ "$(sql "$other" -At -c "$check")" != "$seedpack_state" ]; then
+    echo "bench.sh: the restore into $other differs from the others" >&2
+    exit 1
+  fi
+done
 if [ "$seedpack_state" != "$pg_state" ]; then
   echo "bench.sh: the two restores differ: seedpack [$seedpack_state], pg_restore [$pg_state]" >&2
   exit 1
@@ -158,21 +188,27 @@ json_tool() { # json_tool LABEL FILE_BYTES
 
 artifact_bytes=$(stat -c %s "$artifact")
 pg_bytes=$(stat -c %s "$pg_archive")
-machine="$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, PostgreSQL $("$bindir/postgres" --version | awk '{print $3}')"
+machine="$(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -n 1)), $(free -g | awk '/^Mem:/ {print $2}') GiB, PostgreSQL $("$bindir/postgres" --version | awk '{print $3}')"
 dump_ratio=$(ratio "$(median seedpack_dump '$2')" "$(median pg_dump_fc '$2')")
 floor_ratio=$(ratio "$(median seedpack_dump '$2')" "$(median copy_floor '$2')")
 size_ratio=$(ratio "$artifact_bytes" "$pg_bytes")
 restore_ratio=$(ratio "$(median seedpack_restore_empty '$2')" "$(median pg_restore_empty '$2')")
+data_ratio=$(ratio "$(median seedpack_restore_data '$2')" "$(median pg_restore_data '$2')")
 
 printf '\n%s rows in the largest table, medians of %s runs (%s)\n' "$rows" "$runs" "$machine"
 printf '%-48s %8s %12s %12s %10s\n' "" "wall s" "client cpu s" "peak RSS MiB" "file MiB"
 row seedpack_dump "seedpack dump" "$(mib "$artifact_bytes")"
+row seedpack_dump_jobs1 "seedpack dump --jobs 1" "$(mib "$(stat -c %s "$work/jobs1.seedpack")")"
+row seedpack_dump_no_order "seedpack dump --no-order" "$(mib "$(stat -c %s "$work/no-order.seedpack")")"
 row pg_dump_fc "pg_dump -Fc" "$(mib "$pg_bytes")"
 row copy_floor "raw COPY TO STDOUT (the floor)" "-"
 row seedpack_restore_empty "seedpack restore (empty database)" "-"
 row pg_restore_empty "pg_restore --single-transaction (empty database)" "-"
+row seedpack_restore_data "seedpack restore --data-only (migrated schema)" "-"
+row pg_restore_data "pg_restore --data-only --disable-triggers (superuser)" "-"
 printf 'dump: seedpack / pg_dump %s, seedpack / floor %s, size seedpack / pg_dump %s\n' "$dump_ratio" "$floor_ratio" "$size_ratio"
 printf 'restore into an empty database: seedpack / pg_restore %s\n' "$restore_ratio"
+printf 'data-only restore: seedpack / pg_restore --disable-triggers %s\n' "$data_ratio"
 
 mkdir -p "$(dirname "$json")"
 cat > "$json" <<JSON
@@ -182,6 +218,8 @@ cat > "$json" <<JSON
   "runs": $runs,
   "dump": {
     "seedpack": $(json_tool seedpack_dump "$artifact_bytes"),
+    "seedpack_jobs_1": $(json_tool seedpack_dump_jobs1 "$(stat -c %s "$work/jobs1.seedpack")"),
+    "seedpack_no_order": $(json_tool seedpack_dump_no_order "$(stat -c %s "$work/no-order.seedpack")"),
     "pg_dump_fc": $(json_tool pg_dump_fc "$pg_bytes"),
     "copy_floor": $(json_tool copy_floor 0),
     "ratio_wall_pg_dump": $dump_ratio,
@@ -192,6 +230,11 @@ cat > "$json" <<JSON
     "seedpack": $(json_tool seedpack_restore_empty "$artifact_bytes"),
     "pg_restore_single_transaction": $(json_tool pg_restore_empty "$pg_bytes"),
     "ratio_wall": $restore_ratio
+  },
+  "restore_data_only": {
+    "seedpack": $(json_tool seedpack_restore_data "$artifact_bytes"),
+    "pg_restore_disable_triggers": $(json_tool pg_restore_data "$pg_bytes"),
+    "ratio_wall": $data_ratio
   }
 }
 JSON

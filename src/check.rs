@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use crate::artifact::{ArtifactReader, DataDigest, TableEntry};
+use crate::artifact::{ArtifactError, ArtifactReader, DataDigest, TableEntry};
 use crate::catalog;
 use crate::config::CheckConfig;
 use crate::pg::{self, sql, QualifiedName};
@@ -52,6 +52,14 @@ pub async fn run(config: &CheckConfig) -> Result<CheckReport> {
     })
     .await??;
     let manifest = reader.manifest();
+    if manifest.unordered {
+        return Err(ArtifactError::NotComparable(
+            "it was dumped with --no-order, and check compares rows in key order; \
+             dump again without --no-order"
+                .into(),
+        )
+        .into());
+    }
     let session = pg::connect(&config.target).await?;
     let client = &session.client;
     client
@@ -87,7 +95,13 @@ async fn compare(
     partitioned: bool,
 ) -> Result<TableCheck> {
     let columns: Vec<&str> = entry.columns.iter().map(|c| c.name.as_str()).collect();
-    let statement = sql::copy_out(&entry.name, &columns, &entry.primary_key, !partitioned);
+    let statement = sql::copy_out(&sql::CopyOut {
+        table: &entry.name,
+        columns: &columns,
+        only: !partitioned,
+        order: Some(&entry.primary_key),
+        range: None,
+    });
     let mut digest = DataDigest::new();
     let result = async {
         let stream = client.copy_out(&statement).await?;

@@ -93,10 +93,22 @@ pub struct DumpArgs {
     /// target lacks and leaves existing tables' rows alone
     #[arg(long)]
     pub schema_only: bool,
-    /// gzip level for table data, 0 (none) to 9 (smallest)
-    #[arg(long, value_name = "LEVEL", default_value_t = 6,
+    /// gzip level for table data, 0 (none) to 9 (smallest). The default, 4,
+    /// compresses 1.5 times faster than 6 for about 10% more bytes
+    #[arg(long, value_name = "LEVEL", default_value_t = 4,
           value_parser = clap::value_parser!(u32).range(0..=9))]
     pub compress_level: u32,
+    /// Connections reading at once, all in one snapshot, so the artifact is
+    /// still consistent; large tables are split by primary-key ranges
+    /// [default: the number of CPUs, at most 4]
+    #[arg(long, short, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub jobs: Option<u32>,
+    /// Write rows in the order the server reads them, not by primary key:
+    /// cheaper for tables without one, but the artifact no longer
+    /// reproduces byte for byte and its content id changes when rows move
+    #[arg(long)]
+    pub no_order: bool,
     /// No progress bars and no summary; print only the artifact's path
     #[arg(long, short)]
     pub quiet: bool,

@@ -21,6 +21,10 @@ pub struct DumpConfig {
     /// A seed version recorded in the manifest and, on restore, in the history.
     pub label: Option<String>,
     pub compress_level: u32,
+    /// Connections reading at once (at least 1).
+    pub jobs: usize,
+    /// Rows by primary key (or whole-row text), so dumps reproduce; or as read.
+    pub ordered: bool,
     pub quiet: bool,
     /// `SOURCE_DATE_EPOCH`: the timestamp recorded, so dumps reproduce.
     pub source_date_epoch: Option<u64>,
@@ -169,10 +173,18 @@ impl DumpConfig {
             schema_only: args.schema_only,
             label: args.label.clone(),
             compress_level: args.compress_level,
+            jobs: args.jobs.map_or_else(default_jobs, |n| n as usize),
+            ordered: !args.no_order,
             quiet: args.quiet,
             source_date_epoch,
         })
     }
+}
+
+/// One connection per CPU, at most 4: past that the server, not the
+/// client, is usually what limits a dump, and each connection is a backend.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
 impl RestoreConfig {

@@ -87,6 +87,14 @@ pub fn dump_summary(outcome: &DumpOutcome) -> String {
         human_bytes(m.total_bytes()),
         human_bytes(stored)
     );
+    let _ = writeln!(
+        out,
+        "read over {} connection{} in {} part{}",
+        outcome.connections,
+        if outcome.connections == 1 { "" } else { "s" },
+        outcome.parts,
+        if outcome.parts == 1 { "" } else { "s" },
+    );
     let _ = writeln!(out, "checksum {}", outcome.sidecar.display());
     let _ = writeln!(out, "content id {}", m.content_id);
     out

@@ -16,7 +16,8 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use flate2::{Compress, Compression, Crc, FlushCompress, Status};
+use crc32fast::Hasher as Crc;
+use flate2::{Compress, Compression, FlushCompress, Status};
 
 /// Uncompressed bytes per independently compressed block.
 pub(crate) const BLOCK_SIZE: usize = 1 << 20;
@@ -66,6 +67,7 @@ impl Deflater {
             header_pending: true,
             block: Vec::with_capacity(BLOCK_SIZE),
             crc: Crc::new(),
+            size: 0,
             in_flight: VecDeque::with_capacity(self.depth),
         }
     }
@@ -82,6 +84,7 @@ impl Deflater {
             out(&self.header())?;
         }
         member.crc.update(data);
+        member.size = member.size.wrapping_add(data.len() as u64);
         while !data.is_empty() {
             let room = BLOCK_SIZE - member.block.len();
             let (now, rest) = data.split_at(room.min(data.len()));
@@ -113,8 +116,8 @@ impl Deflater {
             out(&receive(&mut member.in_flight)?)?;
         }
         let mut trailer = [0u8; 8];
-        trailer[..4].copy_from_slice(&member.crc.sum().to_le_bytes());
-        trailer[4..].copy_from_slice(&member.crc.amount().to_le_bytes());
+        trailer[..4].copy_from_slice(&member.crc.finalize().to_le_bytes());
+        trailer[4..].copy_from_slice(&(member.size as u32).to_le_bytes());
         out(&trailer)
     }
 
@@ -155,6 +158,8 @@ pub(crate) struct GzipMember {
     header_pending: bool,
     block: Vec<u8>,
     crc: Crc,
+    /// Uncompressed bytes; the trailer keeps them modulo 2^32.
+    size: u64,
     in_flight: VecDeque<Receiver<io::Result<Vec<u8>>>>,
 }
 

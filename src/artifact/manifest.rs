@@ -42,6 +42,10 @@ pub struct Manifest {
     /// restore must not empty the target's.
     #[serde(default)]
     pub schema_only: bool,
+    /// Written by `dump --no-order`: rows as the server read them, not in
+    /// key order, so the data checksums hold for this file only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unordered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -49,6 +49,9 @@ pub enum ArtifactError {
     #[error("{path} is not a seedpack artifact: {reason}")]
     NotAnArtifact { path: String, reason: String },
 
+    #[error("cannot compare the artifact with a database: {0}")]
+    NotComparable(String),
+
     #[error("artifact is damaged: {0}")]
     Damaged(String),
 

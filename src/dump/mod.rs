@@ -2,28 +2,34 @@
 //!
 //! Everything is read in one REPEATABLE READ READ ONLY transaction, so the
 //! artifact is one consistent snapshot; the tables are locked ACCESS SHARE so
-//! no DDL changes them mid-dump. Rows are written in a stable order (primary
-//! key, else whole-row text), so unchanged data gives the same bytes. The
-//! schema of the tables and what they need goes into the manifest.
+//! no DDL changes them mid-dump. With `--jobs`, more connections join that
+//! transaction's exported snapshot and read parts of the data at once (see
+//! `parts` and `readers`). Rows are written in a stable order (primary key,
+//! else whole-row text), so unchanged data gives the same bytes. The schema
+//! of the tables and what they need goes into the manifest.
 
+mod parts;
+mod readers;
 mod sink;
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use futures_util::StreamExt;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Client;
 
 use crate::artifact::{
     content_id, data_member_name, write_sidecar, ColumnEntry, ForeignKeyEntry, Manifest,
-    SequenceEntry, TableEntry, FORMAT_NAME, FORMAT_VERSION,
+    MemberSummary, SequenceEntry, TableEntry, FORMAT_NAME, FORMAT_VERSION,
 };
 use crate::catalog::{self, Table};
 use crate::config::DumpConfig;
 use crate::ordering::{self, Ordered};
-use crate::pg::{self, sql, QualifiedName};
+use crate::pg::{self, sql, ConnectionTarget, QualifiedName, Session};
 use crate::progress::Progress;
 use crate::schema;
+use readers::Source;
 use sink::ArtifactSink;
 
 /// What a dump wrote.
@@ -32,6 +38,9 @@ pub struct DumpOutcome {
     pub path: PathBuf,
     pub sidecar: PathBuf,
     pub manifest: Manifest,
+    /// Connections that read the data, and the parts they read.
+    pub connections: usize,
+    pub parts: usize,
 }
 
 pub async fn run(config: &DumpConfig) -> Result<DumpOutcome> {
@@ -42,10 +51,10 @@ pub async fn run(config: &DumpConfig) -> Result<DumpOutcome> {
         .await
         .context("cannot start the dump transaction")?;
     let ordered = ordering::read(client, &config.selection).await?;
-    if !ordered.tables.is_empty() {
-        let names: Vec<&QualifiedName> = ordered.tables.iter().map(|t| &t.name).collect();
+    let names: Vec<&QualifiedName> = ordered.tables.iter().map(|t| &t.name).collect();
+    if !names.is_empty() {
         client
-            .batch_execute(&sql::lock_for_dump(&names))
+            .batch_execute(&sql::lock_for_dump(&names, false))
             .await
             .context("cannot lock the tables to dump")?;
     }
@@ -70,24 +79,36 @@ pub async fn run(config: &DumpConfig) -> Result<DumpOutcome> {
         .clone()
         .unwrap_or_else(|| default_output(&database, &created_at));
 
+    let parts = if config.schema_only {
+        Vec::new()
+    } else {
+        parts::plan(client, &ordered.tables, config.jobs, config.ordered).await?
+    };
+    let helpers =
+        join_snapshot(client, &config.target, &names, config.jobs.min(parts.len())).await?;
+    let clients: Vec<&Client> = std::iter::once(client)
+        .chain(helpers.iter().map(|h| &h.client))
+        .collect();
+
     let mut sink = ArtifactSink::create(&path, mtime, config.compress_level)?;
     let progress = Progress::new(config.quiet, "dump", ordered.tables.len(), None);
-    let mut tables = Vec::with_capacity(ordered.tables.len());
-    for (position, table) in ordered.tables.iter().enumerate() {
-        let entry = dump_table(
-            client,
-            &mut sink,
-            &progress,
-            position,
-            table,
-            config.schema_only,
-        )
-        .await
-        .with_context(|| format!("cannot dump table {}", table.name))?;
-        tables.push(entry);
-        progress.table_done();
-    }
+    let source = Source {
+        tables: &ordered.tables,
+        parts: &parts,
+        ordered: config.ordered,
+    };
+    let summaries = readers::copy_tables(&clients, &source, &mut sink, &progress).await?;
     progress.finish();
+    for helper in &helpers {
+        helper.client.batch_execute("COMMIT").await?;
+    }
+    let tables: Vec<TableEntry> = ordered
+        .tables
+        .iter()
+        .zip(summaries)
+        .enumerate()
+        .map(|(position, (table, summary))| table_entry(position, table, summary))
+        .collect();
 
     let foreign_keys: Vec<ForeignKeyEntry> = ordered
         .foreign_keys
@@ -119,6 +140,7 @@ pub async fn run(config: &DumpConfig) -> Result<DumpOutcome> {
         sequences,
         schema: Some(schema),
         schema_only: config.schema_only,
+        unordered: !config.ordered,
     };
     let json = serde_json::to_vec_pretty(&manifest)?;
     let path = sink.finish(json).await?;
@@ -131,38 +153,52 @@ pub async fn run(config: &DumpConfig) -> Result<DumpOutcome> {
         path,
         sidecar,
         manifest,
+        connections: clients.len(),
+        parts: parts.len(),
     })
 }
 
-async fn dump_table(
-    client: &tokio_postgres::Client,
-    sink: &mut ArtifactSink,
-    progress: &Progress,
-    position: usize,
-    table: &Table,
-    schema_only: bool,
-) -> Result<TableEntry> {
-    let columns: Vec<&str> = table.stored_columns().map(|c| c.name.as_str()).collect();
-    let statement = sql::copy_out(
-        &table.name,
-        &columns,
-        &table.primary_key,
-        !table.partitioned,
-    );
-    let member = data_member_name(position);
-    sink.begin_member(member.clone()).await?;
-    if !schema_only {
-        let mut bar = progress.table(&table.name.to_string(), None);
-        let stream = client.copy_out(&statement).await?;
-        futures_util::pin_mut!(stream);
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            bar.advance(&chunk);
-            sink.write(&chunk).await?;
-        }
+/// Open `readers - 1` more connections reading the same snapshot as
+/// `client`'s transaction, with the same tables locked. None for one reader.
+async fn join_snapshot(
+    client: &Client,
+    target: &ConnectionTarget,
+    tables: &[&QualifiedName],
+    readers: usize,
+) -> Result<Vec<Session>> {
+    if readers < 2 {
+        return Ok(Vec::new());
     }
-    let summary = sink.end_member().await?;
-    Ok(TableEntry {
+    let snapshot: String = client
+        .query_one("SELECT pg_catalog.pg_export_snapshot()", &[])
+        .await
+        .context("cannot export the dump's snapshot for more connections (try --jobs 1)")?
+        .get(0);
+    let join = |_| async {
+        let helper = pg::connect(target).await?;
+        helper
+            .client
+            .batch_execute(&sql::join_snapshot(&snapshot))
+            .await
+            .context("cannot join the dump's snapshot (try --jobs 1)")?;
+        helper
+            .client
+            .batch_execute(&sql::lock_for_dump(tables, true))
+            .await
+            .map_err(|e| match e.code() {
+                Some(&SqlState::LOCK_NOT_AVAILABLE) => anyhow::anyhow!(
+                    "another session is waiting to change a table being dumped (ALTER, DROP, \
+                     TRUNCATE...); run the dump again, or with --jobs 1"
+                ),
+                _ => anyhow::Error::new(e).context("cannot lock the tables to dump"),
+            })?;
+        Ok::<_, anyhow::Error>(helper)
+    };
+    futures_util::future::try_join_all((1..readers).map(join)).await
+}
+
+fn table_entry(position: usize, table: &Table, summary: MemberSummary) -> TableEntry {
+    TableEntry {
         name: table.name.clone(),
         kind: table.kind().to_owned(),
         columns: table
@@ -176,10 +212,10 @@ async fn dump_table(
         rows: summary.rows,
         bytes: summary.bytes,
         data_sha256: summary.data_sha256,
-        member,
+        member: data_member_name(position),
         member_bytes: summary.member_bytes,
         member_sha256: summary.member_sha256,
-    })
+    }
 }
 
 async fn read_sequences(

@@ -1,23 +1,22 @@
 //! The bridge from the async COPY stream to the blocking artifact writer.
 //!
-//! COPY yields one message per row; the sink gathers them into batches of
-//! [`BATCH`] bytes, so the blocking thread that hashes and writes (and hands
-//! blocks to the compression threads) wakes once per batch, not once per
-//! row. The channel is bounded, so reading the socket and compressing overlap
-//! while memory stays flat. If the sink is dropped before `finish` (an error,
-//! an interrupt), the thread drops the writer, which deletes the temporary file.
+//! Hashing and file writes run on a blocking thread (which hands blocks to
+//! the compression threads), fed batches of rows through a bounded channel,
+//! so reading the sockets and compressing overlap while memory stays flat.
+//! If the sink is dropped before `finish` (an error, an interrupt), the
+//! thread drops the writer, which deletes the temporary file.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Result};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::artifact::{ArtifactWriter, MemberSummary};
 
-/// Bytes of COPY text sent to the writer thread at once.
-const BATCH: usize = 256 << 10;
+/// Compression threads at most: four deflate faster than a server sends.
+const MAX_THREADS: usize = 4;
 
 /// Batches in flight between the socket and the writer thread.
 const QUEUE_DEPTH: usize = 8;
@@ -33,13 +32,12 @@ enum Message {
 pub struct ArtifactSink {
     tx: mpsc::Sender<Message>,
     thread: JoinHandle<Result<()>>,
-    batch: BytesMut,
 }
 
 impl ArtifactSink {
     /// Write to `path`, compressing at `level` on one thread per core.
     pub fn create(path: &Path, mtime: u64, level: u32) -> Result<Self> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS));
         let mut writer = ArtifactWriter::create(path, mtime, level, threads)?;
         let (tx, mut rx) = mpsc::channel(QUEUE_DEPTH);
         let thread = tokio::task::spawn_blocking(move || -> Result<()> {
@@ -58,27 +56,19 @@ impl ArtifactSink {
             }
             Ok(())
         });
-        Ok(Self {
-            tx,
-            thread,
-            batch: BytesMut::with_capacity(BATCH),
-        })
+        Ok(Self { tx, thread })
     }
 
     pub async fn begin_member(&mut self, name: String) -> Result<()> {
         self.send(Message::Begin(name)).await
     }
 
-    pub async fn write(&mut self, rows: &[u8]) -> Result<()> {
-        self.batch.extend_from_slice(rows);
-        if self.batch.len() >= BATCH {
-            self.flush().await?;
-        }
-        Ok(())
+    /// Append a batch of COPY rows to the open member.
+    pub async fn write(&mut self, rows: Bytes) -> Result<()> {
+        self.send(Message::Data(rows)).await
     }
 
     pub async fn end_member(&mut self) -> Result<MemberSummary> {
-        self.flush().await?;
         let (reply, answer) = oneshot::channel();
         self.send(Message::End(reply)).await?;
         match answer.await {
@@ -95,15 +85,6 @@ impl ArtifactSink {
             Ok(path) => Ok(path),
             Err(_) => Err(self.failure().await),
         }
-    }
-
-    async fn flush(&mut self) -> Result<()> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let batch = self.batch.split().freeze();
-        self.batch.reserve(BATCH);
-        self.send(Message::Data(batch)).await
     }
 
     async fn send(&mut self, message: Message) -> Result<()> {

@@ -4,7 +4,7 @@
 //! text spliced in is an identifier through `quote_ident`/`QualifiedName`,
 //! or a definition the server itself printed (`pg_get_constraintdef`).
 
-use super::{quote_ident, QualifiedName};
+use super::{quote_ident, quote_literal, QualifiedName};
 
 fn column_list<'a>(columns: impl IntoIterator<Item = &'a str>) -> String {
     columns
@@ -14,34 +14,79 @@ fn column_list<'a>(columns: impl IntoIterator<Item = &'a str>) -> String {
         .join(", ")
 }
 
-/// COPY a table's stored columns out in a stable order: by primary key, or
-/// by the whole row's text when there is none, so unchanged data dumps to the
-/// same bytes. `only` keeps inheritance children out of their parent's data.
-pub fn copy_out(
-    table: &QualifiedName,
-    columns: &[&str],
-    primary_key: &[String],
-    only: bool,
-) -> String {
-    let order = if primary_key.is_empty() {
-        // The alias names the whole row; its text form orders any types.
-        "(t.*)::text COLLATE \"C\"".to_owned()
+/// What a COPY out reads: a table's stored columns, all rows or one part.
+#[derive(Debug, Clone, Copy)]
+pub struct CopyOut<'a> {
+    pub table: &'a QualifiedName,
+    pub columns: &'a [&'a str],
+    /// Only the table's own rows, not its inheritance children's.
+    pub only: bool,
+    /// In a stable order, so unchanged data dumps to the same bytes: by this
+    /// primary key, or by the whole row's text when it is empty. `None`: as
+    /// the server reads them.
+    pub order: Option<&'a [String]>,
+    /// Only the rows whose primary key's first column lies within the bounds
+    /// set by [`PART_BOUNDS`].
+    pub range: Option<KeyRange<'a>>,
+}
+
+/// Bounds on a primary key's first column: `lower <= column < upper`, each
+/// side present or open.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRange<'a> {
+    pub column: &'a str,
+    /// The column's type as `format_type` prints it.
+    pub type_name: &'a str,
+    pub lower: bool,
+    pub upper: bool,
+}
+
+/// Sets the bounds a [`KeyRange`] reads, for this transaction: `$1` lower,
+/// `$2` upper, as text. COPY takes no parameters, so the values travel as
+/// bind parameters here and are read back by `current_setting`.
+pub const PART_BOUNDS: &str = "SELECT set_config('seedpack.part_lower', $1, true), \
+                               set_config('seedpack.part_upper', $2, true)";
+
+/// The COPY statement that reads `copy` in text format.
+pub fn copy_out(copy: &CopyOut) -> String {
+    let only = if copy.only { "ONLY " } else { "" };
+    let selected = copy
+        .columns
+        .iter()
+        .map(|c| format!("t.{}", quote_ident(c)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut conditions = Vec::new();
+    if let Some(range) = copy.range {
+        let column = format!("t.{}", quote_ident(range.column));
+        let bound = |setting: &str| format!("current_setting('{setting}')::{}", range.type_name);
+        if range.lower {
+            conditions.push(format!("{column} >= {}", bound("seedpack.part_lower")));
+        }
+        if range.upper {
+            conditions.push(format!("{column} < {}", bound("seedpack.part_upper")));
+        }
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
     } else {
-        primary_key
-            .iter()
-            .map(|c| format!("t.{}", quote_ident(c)))
-            .collect::<Vec<_>>()
-            .join(", ")
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let order = match copy.order {
+        None => String::new(),
+        // The alias names the whole row; its text form orders any types.
+        Some([]) => " ORDER BY (t.*)::text COLLATE \"C\"".to_owned(),
+        Some(key) => format!(
+            " ORDER BY {}",
+            key.iter()
+                .map(|c| format!("t.{}", quote_ident(c)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     format!(
-        "COPY (SELECT {} FROM {}{} AS t ORDER BY {order}) TO STDOUT",
-        columns
-            .iter()
-            .map(|c| format!("t.{}", quote_ident(c)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        if only { "ONLY " } else { "" },
-        table.quoted(),
+        "COPY (SELECT {selected} FROM {only}{} AS t{filter}{order}) TO STDOUT",
+        copy.table.quoted()
     )
 }
 
@@ -127,8 +172,23 @@ pub fn merge_from_stage(
 }
 
 /// Lock tables for a consistent dump: readers allowed, DDL kept out.
-pub fn lock_for_dump(tables: &[&QualifiedName]) -> String {
-    format!("LOCK TABLE {} IN ACCESS SHARE MODE", name_list(tables))
+/// `nowait` for connections joining a dump: waiting behind a session that
+/// queued for an exclusive lock after the dump took its own would deadlock.
+pub fn lock_for_dump(tables: &[&QualifiedName], nowait: bool) -> String {
+    let nowait = if nowait { " NOWAIT" } else { "" };
+    format!(
+        "LOCK TABLE {} IN ACCESS SHARE MODE{nowait}",
+        name_list(tables)
+    )
+}
+
+/// Start a transaction reading the snapshot another one exported
+/// (`pg_export_snapshot`'s id; utility statements take no parameters).
+pub fn join_snapshot(snapshot: &str) -> String {
+    format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT {}",
+        quote_literal(snapshot)
+    )
 }
 
 /// Lock tables for a restore: nobody reads half-loaded data.
@@ -269,13 +329,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn copy_out_quotes_and_orders() {
+    fn copy_out_quotes_orders_and_bounds() {
         let t = QualifiedName::new("app", "Order \"x\"");
+        let key = ["id".to_owned()];
+        let whole = CopyOut {
+            table: &t,
+            columns: &["id", "na me"],
+            only: true,
+            order: Some(&key),
+            range: None,
+        };
         assert_eq!(
-            copy_out(&t, &["id", "na me"], &["id".into()], true),
+            copy_out(&whole),
             "COPY (SELECT t.\"id\", t.\"na me\" FROM ONLY \"app\".\"Order \"\"x\"\"\" AS t ORDER BY t.\"id\") TO STDOUT"
         );
-        assert!(copy_out(&t, &["a"], &[], false).contains("ORDER BY (t.*)::text"));
+        let keyless = CopyOut {
+            order: Some(&[]),
+            only: false,
+            ..whole
+        };
+        assert!(copy_out(&keyless).contains(" AS t ORDER BY (t.*)::text"));
+        assert!(copy_out(&CopyOut {
+            order: None,
+            ..whole
+        })
+        .ends_with(" AS t) TO STDOUT"));
+        let range = |lower, upper| KeyRange {
+            column: "id",
+            type_name: "bigint",
+            lower,
+            upper,
+        };
+        assert_eq!(
+            copy_out(&CopyOut { range: Some(range(true, true)), ..whole }),
+            "COPY (SELECT t.\"id\", t.\"na me\" FROM ONLY \"app\".\"Order \"\"x\"\"\" AS t \
+             WHERE t.\"id\" >= current_setting('seedpack.part_lower')::bigint \
+             AND t.\"id\" < current_setting('seedpack.part_upper')::bigint ORDER BY t.\"id\") TO STDOUT"
+        );
+        let first = copy_out(&CopyOut {
+            range: Some(range(false, true)),
+            ..whole
+        });
+        assert!(first.contains("WHERE t.\"id\" < current") && !first.contains("part_lower"));
     }
 
     #[test]

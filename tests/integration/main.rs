@@ -17,6 +17,7 @@
 //! - `commands`:  verify, inspect and plan as users run them
 //! - `schema`:    restore into empty databases, schema-only and data-only, warnings
 //! - `export`:    SQL scripts that psql restores as seedpack restore does
+//! - `parallel`:  dump --jobs splits tables by key range and keeps the bytes; --no-order
 //! - `seeding`:   upsert and insert-missing, history, concurrent deploys, drift check
 //! - `tls`:       sslmodes through rustls against a TLS-only cluster with test certificates
 //! - `versions`:  dump from the oldest and newest majors, restore into the others (run by .ci/run)
@@ -31,6 +32,7 @@ mod damage;
 mod export;
 mod faults;
 mod hostile;
+mod parallel;
 mod refusals;
 mod roundtrip;
 mod schema;

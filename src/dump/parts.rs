@@ -1,0 +1,164 @@
+//! Cutting a dump into parts that several connections can read at once.
+//!
+//! A part is a whole table, or, for a large table read in key order, a range
+//! of its primary key's first column. Ranges come from the column's
+//! histogram in `pg_stats`: free to read, and only a guide, since the ranges
+//! cover the whole key space whatever the bounds are. Read one after another
+//! in key order, the parts of a table are exactly the table in key order, so
+//! splitting never changes the artifact's bytes.
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+
+use crate::catalog::Table;
+use crate::pg::sql::KeyRange;
+
+/// Heap bytes per part of a split table.
+const PART_BYTES: i64 = 8 << 20;
+
+/// Some of a table's rows: all of them, or one key range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// Position of the table in the dump.
+    pub table: usize,
+    pub bounds: Option<Bounds>,
+}
+
+/// `lower <= first key column < upper`, as the column's text; `None` is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bounds {
+    pub lower: Option<String>,
+    pub upper: Option<String>,
+}
+
+impl Bounds {
+    /// The range predicate for `table`'s COPY.
+    pub fn key_range<'a>(&self, table: &'a Table) -> KeyRange<'a> {
+        let column = table.primary_key[0].as_str();
+        let type_name = table
+            .columns
+            .iter()
+            .find(|c| c.name == column)
+            .map(|c| c.type_name.as_str())
+            .expect("primary key column is a column");
+        KeyRange {
+            column,
+            type_name,
+            lower: self.lower.is_some(),
+            upper: self.upper.is_some(),
+        }
+    }
+}
+
+/// The parts of `tables`, in order. Tables are split only for more than one
+/// reader, in key order, and when large enough to be worth it.
+pub async fn plan(
+    client: &Client,
+    tables: &[Table],
+    readers: usize,
+    ordered: bool,
+) -> Result<Vec<Part>> {
+    let splittable: Vec<usize> = (0..tables.len())
+        .filter(|&i| {
+            readers > 1 && ordered && !tables[i].partitioned && !tables[i].primary_key.is_empty()
+        })
+        .collect();
+    let mut histograms = vec![None; tables.len()];
+    if !splittable.is_empty() {
+        let oids: Vec<u32> = splittable.iter().map(|&i| tables[i].oid).collect();
+        let columns: Vec<&str> = splittable
+            .iter()
+            .map(|&i| tables[i].primary_key[0].as_str())
+            .collect();
+        let rows = client
+            .query(HISTOGRAMS, &[&oids, &columns])
+            .await
+            .context("cannot read table sizes and key statistics")?;
+        for (&i, row) in splittable.iter().zip(rows) {
+            histograms[i] = Some((row.get::<_, i64>(0), row.get::<_, Option<Vec<String>>>(1)));
+        }
+    }
+    let mut parts = Vec::with_capacity(tables.len());
+    for (table, histogram) in histograms.into_iter().enumerate() {
+        let cuts = match histogram {
+            Some((bytes, Some(bounds))) => cuts(&bounds, (bytes / PART_BYTES) as usize),
+            _ => Vec::new(),
+        };
+        if cuts.is_empty() {
+            parts.push(Part {
+                table,
+                bounds: None,
+            });
+            continue;
+        }
+        let mut lower = None;
+        for cut in cuts.into_iter().map(Some).chain([None]) {
+            parts.push(Part {
+                table,
+                bounds: Some(Bounds {
+                    lower: lower.clone(),
+                    upper: cut.clone(),
+                }),
+            });
+            lower = cut;
+        }
+    }
+    Ok(parts)
+}
+
+/// Size of each table, and the histogram of its key's first column (`$2`,
+/// in the order of `$1`); `NULL` where the table was never analyzed.
+const HISTOGRAMS: &str = "\
+SELECT pg_catalog.pg_relation_size(k.oid),
+       (SELECT s.histogram_bounds::text::text[] FROM pg_catalog.pg_stats s
+         WHERE s.schemaname = n.nspname AND s.tablename = c.relname
+           AND s.attname = k.col AND NOT s.inherited)
+  FROM unnest($1::oid[], $2::text[]) WITH ORDINALITY AS k(oid, col, position)
+  JOIN pg_catalog.pg_class c ON c.oid = k.oid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ ORDER BY k.position";
+
+/// At most `parts - 1` cut points, evenly spaced through the histogram's
+/// `bounds` (ascending), without repeats. None for fewer than two parts.
+fn cuts(bounds: &[String], parts: usize) -> Vec<String> {
+    let buckets = bounds.len().saturating_sub(1);
+    let parts = parts.min(buckets);
+    if parts < 2 {
+        return Vec::new();
+    }
+    let mut cuts: Vec<String> = (1..parts)
+        .map(|i| bounds[i * buckets / parts].clone())
+        .collect();
+    cuts.dedup();
+    cuts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounds(n: usize) -> Vec<String> {
+        (0..n).map(|i| (i * 10).to_string()).collect()
+    }
+
+    #[test]
+    fn cuts_spread_evenly_through_the_histogram() {
+        assert_eq!(cuts(&bounds(101), 4), ["250", "500", "750"]);
+        assert_eq!(cuts(&bounds(101), 2), ["500"]);
+    }
+
+    #[test]
+    fn no_cuts_for_one_part_or_a_short_histogram() {
+        assert!(cuts(&bounds(101), 1).is_empty());
+        assert!(cuts(&bounds(101), 0).is_empty());
+        assert!(cuts(&bounds(1), 8).is_empty());
+        assert!(cuts(&[], 8).is_empty());
+    }
+
+    #[test]
+    fn more_parts_than_buckets_are_capped_and_repeats_dropped() {
+        assert_eq!(cuts(&bounds(3), 50), ["10"]);
+        let repeated: Vec<String> = ["1", "1", "1", "2", "3"].map(String::from).to_vec();
+        assert_eq!(cuts(&repeated, 4), ["1", "2"]);
+    }
+}

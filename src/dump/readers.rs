@@ -1,0 +1,183 @@
+//! Reading the parts over one or more connections, writing them in order.
+//!
+//! Each connection takes the next part not yet taken and streams its rows,
+//! in batches, into a bounded channel of that part's own; the writer drains
+//! the parts' channels strictly in order, so the artifact's bytes do not
+//! depend on which connection read what. Parts are handed out no further
+//! than `readers` ahead of the one being written, and each part's channel
+//! holds at most [`PART_QUEUE`] batches, so memory stays flat: a connection
+//! that runs ahead waits. All connections read one snapshot (see `dump`).
+
+use anyhow::{anyhow, Context, Result};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, Mutex};
+use tokio_postgres::Client;
+
+use super::parts::Part;
+use super::sink::ArtifactSink;
+use crate::artifact::{data_member_name, MemberSummary};
+use crate::catalog::Table;
+use crate::pg::sql::{self, CopyOut};
+use crate::progress::Progress;
+
+/// Bytes of COPY text per batch.
+const BATCH: usize = 256 << 10;
+
+/// Batches a part may hold before its connection waits for the writer.
+const PART_QUEUE: usize = 16;
+
+enum Piece {
+    Rows(Bytes),
+    /// The part was read to its end.
+    Done,
+}
+
+/// What the parts of a dump are read from.
+pub struct Source<'a> {
+    pub tables: &'a [Table],
+    pub parts: &'a [Part],
+    /// In key order; see `sql::CopyOut::order`.
+    pub ordered: bool,
+}
+
+/// Read every part over `clients` and write each table's member to `sink`,
+/// in table order. Returns the members' summaries, in the same order.
+pub async fn copy_tables(
+    clients: &[&Client],
+    source: &Source<'_>,
+    sink: &mut ArtifactSink,
+    progress: &Progress,
+) -> Result<Vec<MemberSummary>> {
+    let (order_tx, order_rx) = mpsc::channel(clients.len());
+    let queue = PartQueue {
+        next: Mutex::new((0, order_tx)),
+        count: source.parts.len(),
+    };
+    let readers = futures_util::future::try_join_all(
+        clients
+            .iter()
+            .map(|client| read_parts(client, &queue, source)),
+    );
+    let (summaries, _) =
+        tokio::try_join!(write_members(order_rx, source, sink, progress), readers)?;
+    Ok(summaries)
+}
+
+/// Hands out parts in order; each part's receiver goes to the writer before
+/// anyone reads the part.
+struct PartQueue {
+    next: Mutex<(usize, mpsc::Sender<(usize, mpsc::Receiver<Piece>)>)>,
+    count: usize,
+}
+
+impl PartQueue {
+    /// The next part and where its rows go; `None` when all are taken or the
+    /// writer stopped.
+    async fn take(&self) -> Option<(usize, mpsc::Sender<Piece>)> {
+        let mut next = self.next.lock().await;
+        let index = next.0;
+        if index == self.count {
+            return None;
+        }
+        let (tx, rx) = mpsc::channel(PART_QUEUE);
+        next.1.send((index, rx)).await.ok()?;
+        next.0 += 1;
+        Some((index, tx))
+    }
+}
+
+async fn read_parts(client: &Client, queue: &PartQueue, source: &Source<'_>) -> Result<()> {
+    while let Some((index, rows)) = queue.take().await {
+        let part = &source.parts[index];
+        let table = &source.tables[part.table];
+        read_part(client, table, part, source.ordered, &rows)
+            .await
+            .with_context(|| format!("cannot dump table {}", table.name))?;
+    }
+    Ok(())
+}
+
+async fn read_part(
+    client: &Client,
+    table: &Table,
+    part: &Part,
+    ordered: bool,
+    rows: &mpsc::Sender<Piece>,
+) -> Result<()> {
+    if let Some(bounds) = &part.bounds {
+        let lower = bounds.lower.as_deref().unwrap_or_default();
+        let upper = bounds.upper.as_deref().unwrap_or_default();
+        client.execute(sql::PART_BOUNDS, &[&lower, &upper]).await?;
+    }
+    let columns: Vec<&str> = table.stored_columns().map(|c| c.name.as_str()).collect();
+    let statement = sql::copy_out(&CopyOut {
+        table: &table.name,
+        columns: &columns,
+        only: !table.partitioned,
+        order: ordered.then_some(table.primary_key.as_slice()),
+        range: part.bounds.as_ref().map(|b| b.key_range(table)),
+    });
+    let stream = client.copy_out(&statement).await?;
+    futures_util::pin_mut!(stream);
+    let mut batch = BytesMut::with_capacity(BATCH);
+    while let Some(row) = stream.next().await {
+        batch.extend_from_slice(&row?);
+        if batch.len() >= BATCH {
+            send(rows, Piece::Rows(batch.split().freeze())).await?;
+            batch.reserve(BATCH);
+        }
+    }
+    if !batch.is_empty() {
+        send(rows, Piece::Rows(batch.freeze())).await?;
+    }
+    send(rows, Piece::Done).await
+}
+
+async fn send(rows: &mpsc::Sender<Piece>, piece: Piece) -> Result<()> {
+    rows.send(piece)
+        .await
+        .map_err(|_| anyhow!("the artifact writer stopped"))
+}
+
+/// Write each table's member from its parts' rows, in order.
+async fn write_members(
+    mut order: mpsc::Receiver<(usize, mpsc::Receiver<Piece>)>,
+    source: &Source<'_>,
+    sink: &mut ArtifactSink,
+    progress: &Progress,
+) -> Result<Vec<MemberSummary>> {
+    let mut summaries = Vec::with_capacity(source.tables.len());
+    let mut next_part = 0;
+    for (position, table) in source.tables.iter().enumerate() {
+        sink.begin_member(data_member_name(position)).await?;
+        let mut bar = progress.table(&table.name.to_string(), None);
+        while source
+            .parts
+            .get(next_part)
+            .is_some_and(|p| p.table == position)
+        {
+            let (index, mut pieces) = order
+                .recv()
+                .await
+                .ok_or_else(|| anyhow!("the dump's connections stopped early"))?;
+            debug_assert_eq!(index, next_part);
+            loop {
+                match pieces.recv().await {
+                    Some(Piece::Rows(rows)) => {
+                        bar.advance(&rows);
+                        sink.write(rows).await?;
+                    }
+                    Some(Piece::Done) => break,
+                    // Its connection failed; that error is the one reported.
+                    None => return Err(anyhow!("cannot dump table {}", table.name)),
+                }
+            }
+            next_part += 1;
+        }
+        drop(bar);
+        summaries.push(sink.end_member().await?);
+        progress.table_done();
+    }
+    Ok(summaries)
+}
