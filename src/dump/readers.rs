@@ -27,6 +27,9 @@ const BATCH: usize = 256 << 10;
 /// Batches a part may hold before its connection waits for the writer.
 const PART_QUEUE: usize = 16;
 
+/// A part's position, and the rows its connection reads.
+type PartRows = (usize, mpsc::Receiver<Piece>);
+
 enum Piece {
     Rows(Bytes),
     /// The part was read to its end.
@@ -67,7 +70,7 @@ pub async fn copy_tables(
 /// Hands out parts in order; each part's receiver goes to the writer before
 /// anyone reads the part.
 struct PartQueue {
-    next: Mutex<(usize, mpsc::Sender<(usize, mpsc::Receiver<Piece>)>)>,
+    next: Mutex<(usize, mpsc::Sender<PartRows>)>,
     count: usize,
 }
 
@@ -142,7 +145,7 @@ async fn send(rows: &mpsc::Sender<Piece>, piece: Piece) -> Result<()> {
 
 /// Write each table's member from its parts' rows, in order.
 async fn write_members(
-    mut order: mpsc::Receiver<(usize, mpsc::Receiver<Piece>)>,
+    mut order: mpsc::Receiver<PartRows>,
     source: &Source<'_>,
     sink: &mut ArtifactSink,
     progress: &Progress,
