@@ -112,7 +112,7 @@ time_run() {
 }
 fresh_db() {
   "$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
-    -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 OWNER bench"
+    -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 OWNER bench"
 }
 
 for run in $(seq 1 "$runs"); do
@@ -178,7 +178,7 @@ median() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1048576}'; }
 row() { # row LABEL NAME FILE_BYTES
-  printf '%-48s %8s %12s %12s %10s\n' "$2" "$(median "$1" '$2')" "$(median "$1" '$3 + $4')" \
+  printf '%-54s %8s %12s %12s %10s\n' "$2" "$(median "$1" '$2')" "$(median "$1" '$3 + $4')" \
     "$(( $(median "$1" '$5') / 1024 ))" "$3"
 }
 json_tool() { # json_tool LABEL FILE_BYTES
@@ -196,7 +196,7 @@ restore_ratio=$(ratio "$(median seedpack_restore_empty '$2')" "$(median pg_resto
 data_ratio=$(ratio "$(median seedpack_restore_data '$2')" "$(median pg_restore_data '$2')")
 
 printf '\n%s rows in the largest table, medians of %s runs (%s)\n' "$rows" "$runs" "$machine"
-printf '%-48s %8s %12s %12s %10s\n' "" "wall s" "client cpu s" "peak RSS MiB" "file MiB"
+printf '%-54s %8s %12s %12s %10s\n' "" "wall s" "client cpu s" "peak RSS MiB" "file MiB"
 row seedpack_dump "seedpack dump" "$(mib "$artifact_bytes")"
 row seedpack_dump_jobs1 "seedpack dump --jobs 1" "$(mib "$(stat -c %s "$work/jobs1.seedpack")")"
 row seedpack_dump_no_order "seedpack dump --no-order" "$(mib "$(stat -c %s "$work/no-order.seedpack")")"

@@ -125,11 +125,12 @@ async fn read_part(
     futures_util::pin_mut!(stream);
     let mut batch = BytesMut::with_capacity(BATCH);
     while let Some(row) = stream.next().await {
-        batch.extend_from_slice(&row?);
-        if batch.len() >= BATCH {
+        let row = row?;
+        if batch.len() + row.len() > BATCH && !batch.is_empty() {
             send(rows, Piece::Rows(batch.split().freeze())).await?;
             batch.reserve(BATCH);
         }
+        batch.extend_from_slice(&row);
     }
     if !batch.is_empty() {
         send(rows, Piece::Rows(batch.freeze())).await?;
