@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # median takes awk field expressions ('$2') on purpose
 # Benchmark seedpack against pg_dump/pg_restore on the same generated data,
 # on a throwaway local cluster. Runs alternate between the tools and the
 # medians are reported, with ratios (seedpack / peer); the table is printed
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
     --rows) rows="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --json) json="$2"; shift 2 ;;
-    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
+    -h|--help) awk '/^# shellcheck/ {next} NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -49,7 +50,7 @@ seedpack="$repo/target/release/seedpack"
 
 work="$(mktemp -d /tmp/seedpack-bench.XXXXXX)"
 [ "$(id -u)" = 0 ] && chown postgres: "$work"
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 12000))  # below the kernel's ephemeral ports
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 cleanup() {
   "${as_server_user[@]}" "$bindir/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true

@@ -30,11 +30,11 @@ source "$(dirname "$0")/lib/postgres.sh"
 bindir="$(find_bindir)"
 
 say "building seedpack"
-cargo build --release --quiet --manifest-path "$repo/Cargo.toml"
-seedpack="$repo/target/release/seedpack"
+seedpack="$(bash "$repo/scripts/build-seedpack.sh")"
+seedpack="${seedpack#SEEDPACK=}"
 
 work="$(mktemp -d /tmp/seedpack-demo.XXXXXX)"
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 12000))  # below the kernel's ephemeral ports
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 password="demo-$RANDOM$RANDOM"
 [ "$(id -u)" = 0 ] && chown postgres: "$work"

