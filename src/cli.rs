@@ -36,6 +36,9 @@ pub enum Command {
     Status(StatusArgs),
     /// Compare a database's content of an artifact's tables with the artifact
     Check(CheckArgs),
+    /// Restore an artifact into a throwaway local PostgreSQL and check it: a
+    /// staging rehearsal without Docker. Needs PostgreSQL's server binaries
+    Sandbox(SandboxArgs),
 }
 
 /// Where seedpack records what it applied.
@@ -235,6 +238,22 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub select: SelectOpts,
     /// Print the plan as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Artifact to restore
+    #[arg(long, short, value_name = "FILE")]
+    pub file: PathBuf,
+    /// Leave the server running afterwards and print how to stop it
+    #[arg(long)]
+    pub keep: bool,
+    /// Port to listen on (127.0.0.1 only) [default: a free one]
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Print the outcome as JSON
     #[arg(long)]
     pub json: bool,
 }

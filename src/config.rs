@@ -5,10 +5,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cli::{
-    CheckArgs, ConnectOpts, DumpArgs, HistoryOpts, PlanArgs, RestoreArgs, SelectOpts, StatusArgs,
+    CheckArgs, ConnectOpts, DumpArgs, HistoryOpts, PlanArgs, RestoreArgs, SandboxArgs, SelectOpts,
+    StatusArgs,
 };
 use crate::error::Error;
 use crate::pg::{ConnectionTarget, QualifiedName};
+use crate::sandbox::SandboxConfig;
 use crate::selection::{TablePattern, TableSelection};
 
 #[derive(Debug)]
@@ -220,5 +222,17 @@ impl PlanConfig {
             selection: selection(&args.select)?,
             json: args.json,
         })
+    }
+}
+
+impl SandboxConfig {
+    pub fn from_args(args: &SandboxArgs) -> Self {
+        Self {
+            file: args.file.clone(),
+            keep: args.keep,
+            port: args.port,
+            bindir: env("SEEDPACK_PG_BINDIR").map(PathBuf::from),
+            quiet: args.json,
+        }
     }
 }

@@ -37,6 +37,7 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod restore;
+pub mod sandbox;
 pub mod schema;
 pub mod selection;
 
@@ -136,16 +137,7 @@ async fn dispatch(command: Command) -> Result<()> {
                 print!("{}", report::check(&checked));
             }
             if !checked.all_equal() {
-                let differing = checked
-                    .tables
-                    .iter()
-                    .filter(|t| t.state != check::State::Equal)
-                    .count();
-                return Err(Error::Drift {
-                    differing,
-                    total: checked.tables.len(),
-                }
-                .into());
+                return Err(drift(&checked).into());
             }
         }
         Command::Export(args) => {
@@ -155,6 +147,18 @@ async fn dispatch(command: Command) -> Result<()> {
             };
             let cli::ExportFormat::Sql = args.format;
             tokio::task::spawn_blocking(move || export::export(&args.file, &output)).await??;
+        }
+        Command::Sandbox(args) => {
+            let config = sandbox::SandboxConfig::from_args(&args);
+            let outcome = sandbox::run(&config).await?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&outcome)?);
+            } else {
+                print!("{}", report::sandbox(&outcome));
+            }
+            if !outcome.check.all_equal() {
+                return Err(drift(&outcome.check).into());
+            }
         }
         Command::Plan(args) => {
             let config = PlanConfig::from_args(&args)?;
@@ -173,4 +177,15 @@ async fn dispatch(command: Command) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn drift(checked: &check::CheckReport) -> Error {
+    Error::Drift {
+        differing: checked
+            .tables
+            .iter()
+            .filter(|t| t.state != check::State::Equal)
+            .count(),
+        total: checked.tables.len(),
+    }
 }

@@ -10,6 +10,7 @@ use crate::history::Applied;
 use crate::ordering::Ordered;
 use crate::pg::{ConnectionTarget, QualifiedName};
 use crate::restore::RestoreOutcome;
+use crate::sandbox::SandboxOutcome;
 
 /// `1.2 MiB`-style sizes.
 pub fn human_bytes(bytes: u64) -> String {
@@ -420,4 +421,27 @@ fn cycles_section(
             let _ = writeln!(out, "  {}", names.join(" <-> "));
         }
     }
+}
+
+/// What `sandbox` did, and where the sandbox is (or that it is gone).
+pub fn sandbox(outcome: &SandboxOutcome) -> String {
+    let mut out = format!(
+        "restored {} tables ({} rows) into a throwaway PostgreSQL {}\n\n",
+        outcome.tables, outcome.rows, outcome.server_version
+    );
+    out.push_str(&check(&outcome.check));
+    match &outcome.kept {
+        Some(kept) => {
+            let _ = writeln!(out, "\nsandbox running: {}", outcome.dsn);
+            let _ = writeln!(out, "files in {}", kept.directory.display());
+            let _ = writeln!(out, "stop it with: {}", kept.stop_command);
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "\nthe sandbox was stopped and deleted (--keep leaves it running)"
+            );
+        }
+    }
+    out
 }

@@ -15,6 +15,7 @@
 //! - `atomicity`: killing the client or the server mid-restore changes nothing
 //! - `connection`: DSN forms, PG* variables, and connection failures
 //! - `commands`:  verify, inspect and plan as users run them
+//! - `sandbox`:   seedpack sandbox: a throwaway server, the artifact restored and checked
 //! - `schema`:    restore into empty databases, schema-only and data-only, warnings
 //! - `export`:    SQL scripts that psql restores as seedpack restore does
 //! - `parallel`:  dump --jobs splits tables by key range and keeps the bytes; --no-order
@@ -36,6 +37,7 @@ mod hostile;
 mod parallel;
 mod refusals;
 mod roundtrip;
+mod sandbox;
 mod schema;
 mod scripts;
 mod seeding;

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use seedpack::sandbox::binaries::{self, is_root, server_command};
+
 /// Name and password of the non-superuser role that owns every test database.
 pub const OWNER: &str = "seedpack_owner";
 
@@ -53,70 +55,8 @@ fn fail(message: &str) -> ! {
 
 /// Where the server binaries are, or a failure that says how to get them.
 pub fn find_bindir() -> PathBuf {
-    if let Ok(dir) = std::env::var("SEEDPACK_TEST_PG_BINDIR") {
-        let dir = PathBuf::from(dir);
-        if dir.join("initdb").is_file() {
-            return dir;
-        }
-        fail(&format!(
-            "SEEDPACK_TEST_PG_BINDIR={} has no initdb",
-            dir.display()
-        ));
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            // Follow symlinks (/usr/local/bin/initdb -> .../15/bin/initdb) to
-            // the directory that also holds psql and pg_ctl.
-            let Ok(initdb) = dir.join("initdb").canonicalize() else {
-                continue;
-            };
-            if let Some(real) = initdb.parent() {
-                if real.join("pg_ctl").is_file() && real.join("postgres").is_file() {
-                    return real.to_path_buf();
-                }
-            }
-        }
-    }
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if dir.join("initdb").is_file() {
-            return dir;
-        }
-    }
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let major = e.file_name().to_string_lossy().parse().ok()?;
-            let bin = e.path().join("bin");
-            bin.join("initdb").is_file().then_some((major, bin))
-        })
-        .collect();
-    versions.sort();
-    match versions.pop() {
-        Some((_, bin)) => bin,
-        None => fail("no PostgreSQL server binaries found"),
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// Run a server binary, as `postgres` when we are root (the server refuses root).
-fn server_command(bindir: &Path, program: &str) -> Command {
-    if is_root() {
-        let mut cmd = Command::new("runuser");
-        cmd.args(["-u", "postgres", "--"]).arg(bindir.join(program));
-        cmd
-    } else {
-        Command::new(bindir.join(program))
-    }
+    let explicit = std::env::var_os("SEEDPACK_TEST_PG_BINDIR").map(PathBuf::from);
+    binaries::find(explicit.as_deref()).unwrap_or_else(|e| fail(&e))
 }
 
 /// Run a setup command; a failure panics with its output (the binaries

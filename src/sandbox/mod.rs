@@ -1,0 +1,117 @@
+//! `seedpack sandbox`: restore an artifact into a throwaway local
+//! PostgreSQL and check it, before it touches a real environment.
+//!
+//! The cluster comes from this machine's server binaries (see `binaries`),
+//! in a temporary directory; the artifact is restored with its schema into
+//! an empty database owned by a non-superuser, as a real deploy would, then
+//! compared with `check`. The cluster is stopped and deleted at the end,
+//! on any error and on Ctrl-C, unless `--keep` asks to leave it running.
+
+pub mod binaries;
+mod cluster;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, Result};
+use serde::Serialize;
+
+use crate::artifact::ArtifactReader;
+use crate::check::{self, CheckReport};
+use crate::config::{CheckConfig, Mode, RestoreConfig, RestoreScope};
+use crate::pg::{self, ConnectionTarget, QualifiedName};
+use crate::restore;
+use cluster::LocalCluster;
+
+/// The role and database the artifact is restored into.
+const OWNER: &str = "sandbox";
+
+#[derive(Debug)]
+pub struct SandboxConfig {
+    pub file: PathBuf,
+    pub keep: bool,
+    pub port: Option<u16>,
+    /// `SEEDPACK_PG_BINDIR`: where the server binaries are, if not found by search.
+    pub bindir: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+/// What a sandbox run did.
+#[derive(Debug, Serialize)]
+pub struct SandboxOutcome {
+    /// The restored database, as the non-superuser owner (no password).
+    pub dsn: String,
+    pub server_version: String,
+    pub tables: usize,
+    pub rows: u64,
+    pub check: CheckReport,
+    /// With `--keep`: where the cluster lives and how to stop it.
+    pub kept: Option<Kept>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Kept {
+    pub directory: PathBuf,
+    pub stop_command: String,
+}
+
+pub async fn run(config: &SandboxConfig) -> Result<SandboxOutcome> {
+    // A damaged or foreign file is bad input before any cluster starts.
+    let path = config.file.clone();
+    tokio::task::spawn_blocking(move || ArtifactReader::open(&path)).await??;
+    let bindir = binaries::find(config.bindir.as_deref()).map_err(|e| anyhow!(e))?;
+    let port = config.port;
+    let cluster = tokio::task::spawn_blocking(move || LocalCluster::start(bindir, port)).await??;
+
+    let admin = pg::connect(&target(&cluster.url("postgres", "postgres"))?).await?;
+    for statement in [
+        format!("CREATE ROLE {OWNER} LOGIN NOSUPERUSER"),
+        format!("CREATE DATABASE {OWNER} OWNER {OWNER}"),
+    ] {
+        admin.client.batch_execute(&statement).await?;
+    }
+    let server_version = admin.server_version.clone();
+    drop(admin);
+
+    let dsn = cluster.url(OWNER, OWNER);
+    let restored = restore::run(&RestoreConfig {
+        target: target(&dsn)?,
+        file: config.file.clone(),
+        scope: RestoreScope::All,
+        clean: false,
+        mode: Mode::Replace,
+        history: Some(QualifiedName::new("seedpack", "history")),
+        force: false,
+        lock_timeout: Duration::from_secs(60),
+        yes: true,
+        dry_run: false,
+        quiet: config.quiet,
+    })
+    .await?;
+    let check = check::run(&CheckConfig {
+        target: target(&dsn)?,
+        file: config.file.clone(),
+        json: false,
+    })
+    .await?;
+    let kept = config.keep.then(|| {
+        let (directory, stop_command) = cluster.keep();
+        Kept {
+            directory,
+            stop_command,
+        }
+    });
+    Ok(SandboxOutcome {
+        dsn,
+        server_version,
+        tables: restored.manifest.tables.len(),
+        rows: restored.manifest.total_rows(),
+        check,
+        kept,
+    })
+}
+
+/// A target that reads no PG* variables: the sandbox is only what it made.
+fn target(url: &str) -> Result<ConnectionTarget> {
+    Ok(ConnectionTarget::resolve(Some(url), &|_| None)?)
+}
