@@ -115,6 +115,9 @@ pub struct DumpArgs {
     /// No progress bars and no summary; print only the artifact's path
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the summary as JSON (no progress bars)
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +165,10 @@ pub struct RestoreArgs {
     /// No progress bars and no summary
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the outcome as JSON (no progress bars); confirmation still
+    /// needs a terminal or --yes
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +183,9 @@ pub struct VerifyArgs {
     /// Print nothing on success
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print what was checked as JSON
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -177,7 +177,7 @@ impl DumpConfig {
             compress_level: args.compress_level,
             jobs: args.jobs.map_or_else(default_jobs, |n| n as usize),
             ordered: !args.no_order,
-            quiet: args.quiet,
+            quiet: args.quiet || args.json,
             source_date_epoch,
         })
     }
@@ -210,7 +210,7 @@ impl RestoreConfig {
             lock_timeout: args.lock_timeout,
             yes: args.yes,
             dry_run: args.dry_run,
-            quiet: args.quiet,
+            quiet: args.quiet || args.json,
         })
     }
 }

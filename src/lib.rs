@@ -40,6 +40,7 @@ pub mod restore;
 pub mod sandbox;
 pub mod schema;
 pub mod selection;
+pub mod summary;
 
 use anyhow::{Context, Result};
 
@@ -72,7 +73,10 @@ async fn dispatch(command: Command) -> Result<()> {
             for warning in outcome.manifest.schema.iter().flat_map(|s| &s.warnings) {
                 eprintln!("seedpack: warning: {warning}");
             }
-            if config.quiet {
+            if args.json {
+                let summary = summary::DumpSummary::new(&outcome);
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else if config.quiet {
                 println!("{}", outcome.path.display());
             } else {
                 print!("{}", report::dump_summary(&outcome));
@@ -82,6 +86,10 @@ async fn dispatch(command: Command) -> Result<()> {
             let config = RestoreConfig::from_args(&args)?;
             let outcome = restore::run(&config).await?;
             match &outcome.already_applied {
+                _ if args.json => {
+                    let summary = summary::RestoreSummary::new(&outcome);
+                    println!("{}", serde_json::to_string_pretty(&summary)?);
+                }
                 Some(applied) => println!("{}", report::already_applied(applied)),
                 None if !config.quiet => {
                     print!("{}", report::restore_summary(&outcome, &config.target))
@@ -94,13 +102,22 @@ async fn dispatch(command: Command) -> Result<()> {
             let verified =
                 tokio::task::spawn_blocking(move || inspect::verify(&path, sha256.as_deref()))
                     .await??;
-            if !args.quiet {
+            let manifest = verified.reader.manifest();
+            if args.json {
+                let summary = summary::VerifySummary::new(
+                    &args.file,
+                    manifest,
+                    &verified.checks,
+                    verified.sidecar.as_deref(),
+                );
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else if !args.quiet {
                 print!(
                     "{}",
                     report::verify_summary(
                         &args.file.display().to_string(),
                         &verified.checks,
-                        verified.reader.manifest(),
+                        manifest,
                         verified
                             .sidecar
                             .as_ref()

@@ -203,3 +203,108 @@ fn usage_errors_exit_2() {
     );
     assert!(!std::path::Path::new("/tmp/never.seedpack").exists());
 }
+
+#[test]
+fn dump_restore_and_verify_report_json_for_scripts() {
+    let (src, dst) = fixture_pair("json");
+    let dir = scratch();
+    let path = dir.path().join("json.seedpack");
+    let url = src.url();
+    let parse = |stdout: &str| -> serde_json::Value {
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    };
+    let run = seedpack(&[
+        "dump",
+        "--json",
+        "--dsn",
+        &url,
+        "--output",
+        path.to_str().unwrap(),
+        "--label",
+        "v3",
+    ])
+    .secret(&src.cluster.owner_password)
+    .run()
+    .ok();
+    let dumped = parse(&run.stdout);
+    assert_eq!(dumped["path"], path.to_str().unwrap());
+    assert_eq!(dumped["label"], "v3");
+    let manifest = manifest_json(&path);
+    assert_eq!(dumped["content_id"], manifest["content_id"]);
+    let rows: u64 = dumped["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(dumped["rows"].as_u64(), Some(rows));
+    let authors = src.sql("SELECT count(*) FROM public.author");
+    let entry = dumped["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"]["name"] == "author")
+        .expect("author in the summary");
+    assert_eq!(entry["rows"].to_string(), authors);
+
+    let verified = parse(
+        &seedpack(&["verify", "--json", "--file", path.to_str().unwrap()])
+            .run()
+            .ok()
+            .stdout,
+    );
+    assert_eq!(verified["content_id"], manifest["content_id"]);
+    assert!(verified["sha256_file"]
+        .as_str()
+        .unwrap()
+        .ends_with(".sha256"));
+
+    let url = dst.url();
+    let restored = parse(
+        &seedpack(&[
+            "restore",
+            "--json",
+            "--yes",
+            "--file",
+            path.to_str().unwrap(),
+            "--dsn",
+            &url,
+        ])
+        .secret(&dst.cluster.owner_password)
+        .run()
+        .ok()
+        .stdout,
+    );
+    assert_eq!(restored["mode"], "replace");
+    assert!(restored["already_applied"].is_null());
+    let after = restored["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"]["name"] == "author")
+        .expect("author restored");
+    assert_eq!(
+        after["after"].to_string(),
+        dst.sql("SELECT count(*) FROM public.author")
+    );
+
+    let again = parse(
+        &seedpack(&[
+            "restore",
+            "--json",
+            "--yes",
+            "--file",
+            path.to_str().unwrap(),
+            "--dsn",
+            &url,
+        ])
+        .secret(&dst.cluster.owner_password)
+        .run()
+        .ok()
+        .stdout,
+    );
+    assert_eq!(
+        again["already_applied"]["content_id"],
+        manifest["content_id"]
+    );
+}

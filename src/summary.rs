@@ -1,0 +1,135 @@
+//! The `--json` form of what dump, restore and verify report, for scripts.
+//! (Inspect, plan, status, check and sandbox serialize their own results.)
+
+use serde::Serialize;
+
+use crate::artifact::{Manifest, MemberCheck};
+use crate::dump::DumpOutcome;
+use crate::history::Applied;
+use crate::pg::QualifiedName;
+use crate::restore::{RestoreOutcome, TableCounts};
+
+#[derive(Debug, Serialize)]
+pub struct DumpSummary<'a> {
+    pub path: &'a std::path::Path,
+    pub sidecar: &'a std::path::Path,
+    pub content_id: &'a str,
+    pub label: Option<&'a str>,
+    pub rows: u64,
+    pub bytes: u64,
+    pub stored_bytes: u64,
+    pub connections: usize,
+    pub parts: usize,
+    pub tables: Vec<TableSize<'a>>,
+    pub warnings: Vec<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TableSize<'a> {
+    pub table: &'a QualifiedName,
+    pub rows: u64,
+    pub bytes: u64,
+    pub stored_bytes: u64,
+}
+
+impl<'a> DumpSummary<'a> {
+    pub fn new(outcome: &'a DumpOutcome) -> Self {
+        let m = &outcome.manifest;
+        Self {
+            path: &outcome.path,
+            sidecar: &outcome.sidecar,
+            content_id: &m.content_id,
+            label: m.label.as_deref(),
+            rows: m.total_rows(),
+            bytes: m.total_bytes(),
+            stored_bytes: m
+                .tables
+                .iter()
+                .fold(0u64, |sum, t| sum.saturating_add(t.member_bytes)),
+            connections: outcome.connections,
+            parts: outcome.parts,
+            tables: m
+                .tables
+                .iter()
+                .map(|t| TableSize {
+                    table: &t.name,
+                    rows: t.rows,
+                    bytes: t.bytes,
+                    stored_bytes: t.member_bytes,
+                })
+                .collect(),
+            warnings: m
+                .schema
+                .iter()
+                .flat_map(|s| &s.warnings)
+                .map(String::as_str)
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RestoreSummary<'a> {
+    pub content_id: &'a str,
+    pub label: Option<&'a str>,
+    pub mode: &'static str,
+    pub dry_run: bool,
+    /// Set when nothing was done: the history shows this content applied.
+    pub already_applied: Option<&'a Applied>,
+    /// Schema objects created (or that a dry run would create).
+    pub created_objects: usize,
+    pub tables: &'a [TableCounts],
+}
+
+impl<'a> RestoreSummary<'a> {
+    pub fn new(outcome: &'a RestoreOutcome) -> Self {
+        Self {
+            content_id: &outcome.manifest.content_id,
+            label: outcome.manifest.label.as_deref(),
+            mode: outcome.mode.as_str(),
+            dry_run: outcome.dry_run,
+            already_applied: outcome.already_applied.as_ref(),
+            created_objects: outcome.created,
+            tables: &outcome.tables,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct VerifySummary<'a> {
+    pub file: &'a std::path::Path,
+    pub content_id: &'a str,
+    /// The whole-file checksum file that matched, if one was checked.
+    pub sha256_file: Option<&'a std::path::Path>,
+    pub tables: Vec<TableVerified<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TableVerified<'a> {
+    pub table: &'a str,
+    pub stored_bytes: u64,
+    pub rows: Option<u64>,
+}
+
+impl<'a> VerifySummary<'a> {
+    pub fn new(
+        file: &'a std::path::Path,
+        manifest: &'a Manifest,
+        checks: &'a [MemberCheck],
+        sha256_file: Option<&'a std::path::Path>,
+    ) -> Self {
+        Self {
+            file,
+            content_id: &manifest.content_id,
+            sha256_file,
+            tables: checks
+                .iter()
+                .map(|c| TableVerified {
+                    table: &c.table,
+                    stored_bytes: c.member_bytes,
+                    rows: c.rows,
+                })
+                .collect(),
+        }
+    }
+}
