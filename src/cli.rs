@@ -39,6 +39,10 @@ pub enum Command {
     /// Restore an artifact into a throwaway local PostgreSQL and check it: a
     /// staging rehearsal without Docker. Needs PostgreSQL's server binaries
     Sandbox(SandboxArgs),
+    /// Print a shell completion script: seedpack completions bash > /etc/bash_completion.d/seedpack
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one page per command into a directory
+    Man(ManArgs),
 }
 
 /// Where seedpack records what it applied.
@@ -266,4 +270,24 @@ pub struct SandboxArgs {
     /// Print the outcome as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write seedpack.1 and seedpack-COMMAND.1 for every command into DIR
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }

@@ -26,6 +26,7 @@ pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod docs;
 pub mod dump;
 pub mod error;
 pub mod export;
@@ -177,6 +178,15 @@ async fn dispatch(command: Command) -> Result<()> {
                 return Err(drift(&outcome.check).into());
             }
         }
+        Command::Completions(args) => docs::completions(args.shell, &mut std::io::stdout()),
+        Command::Man(args) => match &args.output_dir {
+            Some(dir) => {
+                for path in docs::man_pages(dir)? {
+                    println!("{}", path.display());
+                }
+            }
+            None => docs::man_page(&mut std::io::stdout())?,
+        },
         Command::Plan(args) => {
             let config = PlanConfig::from_args(&args)?;
             let session = pg::connect(&config.target).await?;

@@ -308,3 +308,62 @@ fn dump_restore_and_verify_report_json_for_scripts() {
         manifest["content_id"]
     );
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_command_line_definitions() {
+    let bash = seedpack(&["completions", "bash"]).run().ok().stdout;
+    let registered = std::process::Command::new("bash")
+        .args(["-c", "source /dev/stdin && complete -p seedpack"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(bash.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&registered.stdout).contains("seedpack"),
+        "bash did not register the completion"
+    );
+    for word in ["sandbox", "--jobs", "--no-order", "insert-missing"] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    assert!(seedpack(&["completions", "zsh"])
+        .run()
+        .ok()
+        .stdout
+        .starts_with("#compdef seedpack"));
+    assert!(seedpack(&["completions", "fish"])
+        .run()
+        .ok()
+        .stdout
+        .contains("complete -c seedpack"));
+    seedpack(&["completions", "powershell"])
+        .run()
+        .expect_code(2);
+
+    let dir = scratch();
+    let listed = seedpack(&["man", "--output-dir", dir.path().to_str().unwrap()])
+        .run()
+        .ok()
+        .stdout;
+    let help = seedpack(&["--help"]).run().ok().stdout;
+    let commands = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter(|l| !l.trim_start().starts_with("help "))
+        .count();
+    assert_eq!(listed.lines().count(), commands + 1, "{listed}");
+    let dump_page = std::fs::read_to_string(dir.path().join("seedpack-dump.1")).unwrap();
+    assert!(dump_page.contains(".TH seedpack-dump 1"), "{dump_page}");
+    assert!(dump_page.contains("jobs"), "{dump_page}");
+    let main_page = seedpack(&["man"]).run().ok().stdout;
+    assert!(
+        main_page.contains("seedpack\\-sandbox"),
+        "the main page lists commands"
+    );
+}

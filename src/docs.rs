@@ -1,0 +1,52 @@
+//! Shell completions and man pages, generated from the clap definitions so
+//! they cannot drift from `--help`.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Shell};
+
+/// Write the completion script for `shell` to `out`.
+pub fn completions(shell: Shell, out: &mut impl Write) {
+    let shell = match shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+    };
+    clap_complete::generate(shell, &mut Cli::command(), "seedpack", out);
+}
+
+/// Write `seedpack.1` to `out`. A reader that stops early (`| head`) is
+/// not an error.
+pub fn man_page(out: &mut impl Write) -> Result<()> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    match out.write_all(&page).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// Write `seedpack.1` and one `seedpack-COMMAND.1` per command into `dir`.
+/// Returns the files written.
+pub fn man_pages(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut command = Cli::command();
+    command.build();
+    let mut written = Vec::new();
+    let mut pages = vec![("seedpack".to_owned(), command.clone())];
+    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+        pages.push((format!("seedpack-{}", sub.get_name()), sub.clone()));
+    }
+    for (name, page) in pages {
+        let path = dir.join(format!("{name}.1"));
+        let mut file = std::fs::File::create(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        clap_mangen::Man::new(page.name(name)).render(&mut file)?;
+        written.push(path);
+    }
+    Ok(written)
+}
