@@ -194,7 +194,31 @@ async fn join_snapshot(
             })?;
         Ok::<_, anyhow::Error>(helper)
     };
-    futures_util::future::try_join_all((1..readers).map(join)).await
+    let mut helpers = Vec::with_capacity(readers - 1);
+    for joined in futures_util::future::join_all((1..readers).map(join)).await {
+        match joined {
+            Ok(helper) => helpers.push(helper),
+            // A server at its connection limit still gets its dump, on fewer connections.
+            Err(e) if too_many_connections(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if helpers.len() + 1 < readers {
+        eprintln!(
+            "seedpack: warning: the server accepts no more connections; dumping over {} instead of {readers}",
+            helpers.len() + 1
+        );
+    }
+    Ok(helpers)
+}
+
+fn too_many_connections(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<tokio_postgres::Error>()
+            .and_then(|e| e.code())
+            .is_some_and(|code| *code == SqlState::TOO_MANY_CONNECTIONS)
+    })
 }
 
 fn table_entry(position: usize, table: &Table, summary: MemberSummary) -> TableEntry {

@@ -107,15 +107,18 @@ pub async fn plan(
 }
 
 /// Size of each table, and the histogram of its key's first column (`$2`,
-/// in the order of `$1`); `NULL` where the table was never analyzed.
+/// in the order of `$1`) as text; `NULL` where the table was never analyzed,
+/// or where the column is an array (its bounds would not read back as text[]).
 const HISTOGRAMS: &str = "\
 SELECT pg_catalog.pg_relation_size(k.oid),
        (SELECT s.histogram_bounds::text::text[] FROM pg_catalog.pg_stats s
          WHERE s.schemaname = n.nspname AND s.tablename = c.relname
-           AND s.attname = k.col AND NOT s.inherited)
+           AND s.attname = k.col AND NOT s.inherited AND t.typcategory <> 'A')
   FROM unnest($1::oid[], $2::text[]) WITH ORDINALITY AS k(oid, col, position)
   JOIN pg_catalog.pg_class c ON c.oid = k.oid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = k.oid AND a.attname = k.col
+  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
  ORDER BY k.position";
 
 /// At most `parts - 1` cut points, evenly spaced through the histogram's

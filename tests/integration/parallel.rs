@@ -80,6 +80,38 @@ fn jobs_split_large_tables_into_key_ranges_and_keep_the_bytes() {
     let dst = TestDb::new("jobs_dst");
     restore(&dst, &three_path).ok();
     assert_eq!(dst.snapshot(), src.snapshot());
+
+    // A database at its connection limit still gets its dump, on fewer connections.
+    src.sql(&format!(
+        "ALTER DATABASE \"{}\" CONNECTION LIMIT 2",
+        src.name
+    ));
+    let path = dir.path().join("limited.seedpack");
+    let url = src.url();
+    let run = seedpack(&[
+        "dump",
+        "--dsn",
+        &url,
+        "--output",
+        path.to_str().unwrap(),
+        "--jobs",
+        "3",
+    ])
+    .env("SOURCE_DATE_EPOCH", "1700000000")
+    .secret(&src.cluster.owner_password)
+    .run()
+    .ok();
+    assert!(
+        run.stdout.contains("read over 2 connections in "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("dumping over 2 instead of 3"),
+        "{}",
+        run.stderr
+    );
+    assert!(std::fs::read(&path).unwrap() == std::fs::read(&one_path).unwrap());
 }
 
 #[test]
