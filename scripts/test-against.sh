@@ -6,6 +6,8 @@
 # Usage: scripts/test-against.sh DSN [CARGO_TEST_ARG...]
 #   DSN   URL of a role that may create roles and databases (a superuser,
 #         usually), such as postgresql://postgres:postgres@localhost:5432/postgres
+#         The server must check passwords over TCP (the postgres image does;
+#         a test checks that a wrong one is refused).
 #
 # Tests that stop, restart or reconfigure a server (faults, TLS) still start
 # clusters of their own from the local server binaries.
