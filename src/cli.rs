@@ -38,6 +38,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Restore an artifact into a throwaway local PostgreSQL and check it: a
     /// staging rehearsal without Docker. Needs PostgreSQL's server binaries
+    /// (initdb on PATH, pg_config --bindir, /usr/lib/postgresql/*/bin, or
+    /// $SEEDPACK_PG_BINDIR)
     Sandbox(SandboxArgs),
     /// Print a shell completion script: seedpack completions bash > /etc/bash_completion.d/seedpack
     Completions(CompletionsArgs),
