@@ -19,15 +19,11 @@ pub fn completions(shell: Shell, out: &mut impl Write) {
     clap_complete::generate(shell, &mut Cli::command(), "seedpack", out);
 }
 
-/// Write `seedpack.1` to `out`. A reader that stops early (`| head`) is
-/// not an error.
-pub fn man_page(out: &mut impl Write) -> Result<()> {
+/// The text of `seedpack.1`.
+pub fn man_page() -> Result<String> {
     let mut page = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut page)?;
-    match out.write_all(&page).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
+    Ok(String::from_utf8(page)?)
 }
 
 /// Write `seedpack.1` and one `seedpack-COMMAND.1` per command into `dir`.

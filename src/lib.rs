@@ -76,11 +76,11 @@ async fn dispatch(command: Command) -> Result<()> {
             }
             if args.json {
                 let summary = summary::DumpSummary::new(&outcome);
-                println!("{}", serde_json::to_string_pretty(&summary)?);
+                emit(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
             } else if config.quiet {
-                println!("{}", outcome.path.display());
+                emit(&format!("{}\n", outcome.path.display()))?;
             } else {
-                print!("{}", report::dump_summary(&outcome));
+                emit(&report::dump_summary(&outcome))?;
             }
         }
         Command::Restore(args) => {
@@ -89,12 +89,10 @@ async fn dispatch(command: Command) -> Result<()> {
             match &outcome.already_applied {
                 _ if args.json => {
                     let summary = summary::RestoreSummary::new(&outcome);
-                    println!("{}", serde_json::to_string_pretty(&summary)?);
+                    emit(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
                 }
-                Some(applied) => println!("{}", report::already_applied(applied)),
-                None if !config.quiet => {
-                    print!("{}", report::restore_summary(&outcome, &config.target))
-                }
+                Some(applied) => emit(&format!("{}\n", report::already_applied(applied)))?,
+                None if !config.quiet => emit(&report::restore_summary(&outcome, &config.target))?,
                 None => {}
             }
         }
@@ -111,29 +109,26 @@ async fn dispatch(command: Command) -> Result<()> {
                     &verified.checks,
                     verified.sidecar.as_deref(),
                 );
-                println!("{}", serde_json::to_string_pretty(&summary)?);
+                emit(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
             } else if !args.quiet {
-                print!(
-                    "{}",
-                    report::verify_summary(
-                        &args.file.display().to_string(),
-                        &verified.checks,
-                        manifest,
-                        verified
-                            .sidecar
-                            .as_ref()
-                            .map(|p| p.display().to_string())
-                            .as_deref(),
-                    )
-                );
+                let sidecar = verified.sidecar.as_ref().map(|p| p.display().to_string());
+                emit(&report::verify_summary(
+                    &args.file.display().to_string(),
+                    &verified.checks,
+                    manifest,
+                    sidecar.as_deref(),
+                ))?;
             }
         }
         Command::Inspect(args) => {
             let reader = artifact::ArtifactReader::open(&args.file)?;
             if args.json {
-                println!("{}", serde_json::to_string_pretty(reader.manifest())?);
+                emit(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(reader.manifest())?
+                ))?;
             } else {
-                print!("{}", report::inspect(reader.manifest()));
+                emit(&report::inspect(reader.manifest()))?;
             }
         }
         Command::Status(args) => {
@@ -141,18 +136,18 @@ async fn dispatch(command: Command) -> Result<()> {
             let session = pg::connect(&config.target).await?;
             let applied = history::list(&session.client, &config.history).await?;
             if config.json {
-                println!("{}", serde_json::to_string_pretty(&applied)?);
+                emit(&format!("{}\n", serde_json::to_string_pretty(&applied)?))?;
             } else {
-                print!("{}", report::status(&config.history, &applied));
+                emit(&report::status(&config.history, &applied))?;
             }
         }
         Command::Check(args) => {
             let config = CheckConfig::from_args(&args)?;
             let checked = check::run(&config).await?;
             if config.json {
-                println!("{}", serde_json::to_string_pretty(&checked)?);
+                emit(&format!("{}\n", serde_json::to_string_pretty(&checked)?))?;
             } else {
-                print!("{}", report::check(&checked));
+                emit(&report::check(&checked))?;
             }
             if !checked.all_equal() {
                 return Err(drift(&checked).into());
@@ -170,9 +165,9 @@ async fn dispatch(command: Command) -> Result<()> {
             let config = sandbox::SandboxConfig::from_args(&args);
             let outcome = sandbox::run(&config).await?;
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&outcome)?);
+                emit(&format!("{}\n", serde_json::to_string_pretty(&outcome)?))?;
             } else {
-                print!("{}", report::sandbox(&outcome));
+                emit(&report::sandbox(&outcome))?;
             }
             if !outcome.check.all_equal() {
                 return Err(drift(&outcome.check).into());
@@ -182,10 +177,10 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Man(args) => match &args.output_dir {
             Some(dir) => {
                 for path in docs::man_pages(dir)? {
-                    println!("{}", path.display());
+                    emit(&format!("{}\n", path.display()))?;
                 }
             }
-            None => docs::man_page(&mut std::io::stdout())?,
+            None => emit(&docs::man_page()?)?,
         },
         Command::Plan(args) => {
             let config = PlanConfig::from_args(&args)?;
@@ -197,9 +192,12 @@ async fn dispatch(command: Command) -> Result<()> {
                 .context("cannot start a read-only transaction")?;
             let ordered = ordering::read(&session.client, &config.selection).await?;
             if config.json {
-                println!("{}", serde_json::to_string_pretty(&ordered.report())?);
+                emit(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&ordered.report())?
+                ))?;
             } else {
-                print!("{}", report::plan(&ordered));
+                emit(&report::plan(&ordered))?;
             }
         }
     }
@@ -214,5 +212,19 @@ fn drift(checked: &check::CheckReport) -> Error {
             .filter(|t| t.state != check::State::Equal)
             .count(),
         total: checked.tables.len(),
+    }
+}
+
+/// Print to standard output; a reader that stopped early (`| head`) is not
+/// an error, and no reason to panic as `println!` would.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }

@@ -367,3 +367,27 @@ fn completions_and_man_pages_come_from_the_command_line_definitions() {
         "the main page lists commands"
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    let (src, _) = fixture_pair("epipe");
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "epipe");
+    for args in [
+        vec!["inspect", "--json", "--file", artifact.to_str().unwrap()],
+        vec!["man"],
+    ] {
+        // The read end is closed before seedpack writes: every write fails with EPIPE.
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_seedpack"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
