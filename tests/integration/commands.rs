@@ -260,21 +260,24 @@ fn dump_restore_and_verify_report_json_for_scripts() {
         .ends_with(".sha256"));
 
     let url = dst.url();
-    let restored = parse(
-        &seedpack(&[
-            "restore",
-            "--json",
-            "--yes",
-            "--file",
-            path.to_str().unwrap(),
-            "--dsn",
-            &url,
-        ])
-        .secret(&dst.cluster.owner_password)
-        .run()
-        .ok()
-        .stdout,
-    );
+    let restore_json = || {
+        parse(
+            &seedpack(&[
+                "restore",
+                "--json",
+                "--yes",
+                "--file",
+                path.to_str().unwrap(),
+                "--dsn",
+                &url,
+            ])
+            .secret(&dst.cluster.owner_password)
+            .run()
+            .ok()
+            .stdout,
+        )
+    };
+    let restored = restore_json();
     assert_eq!(restored["mode"], "replace");
     assert!(restored["already_applied"].is_null());
     let after = restored["tables"]
@@ -288,21 +291,7 @@ fn dump_restore_and_verify_report_json_for_scripts() {
         dst.sql("SELECT count(*) FROM public.author")
     );
 
-    let again = parse(
-        &seedpack(&[
-            "restore",
-            "--json",
-            "--yes",
-            "--file",
-            path.to_str().unwrap(),
-            "--dsn",
-            &url,
-        ])
-        .secret(&dst.cluster.owner_password)
-        .run()
-        .ok()
-        .stdout,
-    );
+    let again = restore_json();
     assert_eq!(
         again["already_applied"]["content_id"],
         manifest["content_id"]

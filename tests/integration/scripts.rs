@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::{cluster, dump, manifest_json, scratch, Run, TestDb};
+use crate::support::{cluster, dump, manifest_json, scratch, Run, TestDb, CALLER_VARIABLES};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -28,14 +28,7 @@ fn script(name: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
         .env("SEEDPACK", env!("CARGO_BIN_EXE_seedpack"))
         .env("PATH", path)
         .stdin(Stdio::null());
-    for var in [
-        "SEEDPACK_DSN",
-        "DATABASE_URL",
-        "PGHOST",
-        "PGPORT",
-        "PGUSER",
-        "PGPASSWORD",
-    ] {
+    for var in CALLER_VARIABLES {
         cmd.env_remove(var);
     }
     for (key, value) in env {

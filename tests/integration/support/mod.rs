@@ -248,21 +248,25 @@ pub struct Seedpack {
     secrets: Vec<String>,
 }
 
+/// The libpq and seedpack variables of the calling environment, which a
+/// test's seedpack (or script) run must not see.
+pub const CALLER_VARIABLES: [&str; 10] = [
+    "SEEDPACK_DSN",
+    "DATABASE_URL",
+    "PGHOST",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "PGSSLMODE",
+    "SOURCE_DATE_EPOCH",
+    "RUST_BACKTRACE",
+];
+
 pub fn seedpack(args: &[&str]) -> Seedpack {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_seedpack"));
     cmd.args(args);
-    for var in [
-        "SEEDPACK_DSN",
-        "DATABASE_URL",
-        "PGHOST",
-        "PGPORT",
-        "PGUSER",
-        "PGPASSWORD",
-        "PGDATABASE",
-        "PGSSLMODE",
-        "SOURCE_DATE_EPOCH",
-        "RUST_BACKTRACE",
-    ] {
+    for var in CALLER_VARIABLES {
         cmd.env_remove(var);
     }
     let cluster = cluster::shared();
