@@ -11,7 +11,9 @@ use serde::Serialize;
 use crate::artifact::{ArtifactError, ArtifactReader, DataDigest, TableEntry};
 use crate::catalog;
 use crate::config::CheckConfig;
-use crate::pg::{self, sql, QualifiedName};
+use crate::error::Error;
+use crate::ident::QualifiedName;
+use crate::pg::{self, sql};
 
 /// How one table compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,6 +45,22 @@ impl CheckReport {
     pub fn all_equal(&self) -> bool {
         self.tables.iter().all(|t| t.state == State::Equal)
     }
+
+    /// A failure (exit 1) naming how many tables differ, unless all are equal.
+    pub fn drift(&self) -> Result<(), Error> {
+        let differing = self
+            .tables
+            .iter()
+            .filter(|t| t.state != State::Equal)
+            .count();
+        match differing {
+            0 => Ok(()),
+            _ => Err(Error::Drift {
+                differing,
+                total: self.tables.len(),
+            }),
+        }
+    }
 }
 
 pub async fn run(config: &CheckConfig) -> Result<CheckReport> {
@@ -63,7 +81,7 @@ pub async fn run(config: &CheckConfig) -> Result<CheckReport> {
     let session = pg::connect(&config.target).await?;
     let client = &session.client;
     client
-        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .batch_execute(sql::BEGIN_SNAPSHOT)
         .await
         .context("cannot start a read-only transaction")?;
     let names: Vec<QualifiedName> = manifest.tables.iter().map(|t| t.name.clone()).collect();
@@ -115,9 +133,8 @@ async fn compare(
     let (state, rows, detail) = match result {
         // A column the artifact has but the table lacks, say: it differs.
         Err(e) => {
-            client
-                .batch_execute("ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .await?;
+            client.batch_execute("ROLLBACK").await?;
+            client.batch_execute(sql::BEGIN_SNAPSHOT).await?;
             let detail = e
                 .as_db_error()
                 .map(|d| d.message().to_owned())

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use crate::config::Mode;
+use crate::mode::Mode;
+use crate::pg;
 
 /// Move PostgreSQL data between environments as one portable, checksummed file.
 ///
@@ -66,7 +67,7 @@ pub struct ConnectOpts {
     /// How long to keep retrying a server that is not accepting connections
     /// yet (refused, starting up), with backoff: 15s, 2m. Nothing is retried
     /// once connected
-    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = pg::RETRY_FOR_DEFAULT, value_parser = humantime::parse_duration)]
     pub connect_timeout: std::time::Duration,
 }
 

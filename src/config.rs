@@ -8,9 +8,11 @@ use crate::cli::{
     CheckArgs, ConnectOpts, DumpArgs, HistoryOpts, PlanArgs, RestoreArgs, SandboxArgs, SelectOpts,
     StatusArgs,
 };
+use crate::env;
 use crate::error::Error;
-use crate::pg::{ConnectionTarget, QualifiedName};
-use crate::sandbox::SandboxConfig;
+use crate::ident::QualifiedName;
+use crate::mode::Mode;
+use crate::pg::ConnectionTarget;
 use crate::selection::{TablePattern, TableSelection};
 
 #[derive(Debug)]
@@ -27,32 +29,8 @@ pub struct DumpConfig {
     pub jobs: usize,
     /// Rows by primary key (or whole-row text), so dumps reproduce; or as read.
     pub ordered: bool,
-    pub quiet: bool,
     /// `SOURCE_DATE_EPOCH`: the timestamp recorded, so dumps reproduce.
     pub source_date_epoch: Option<u64>,
-}
-
-/// How a restore treats rows the target already has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// Empty each table and load the artifact's rows
-    Replace,
-    /// Insert new rows, update rows whose key exists, leave other rows alone
-    Upsert,
-    /// Insert only rows whose key is absent; update nothing
-    InsertMissing,
-}
-
-impl Mode {
-    /// As the command line and the history spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Replace => "replace",
-            Self::Upsert => "upsert",
-            Self::InsertMissing => "insert-missing",
-        }
-    }
 }
 
 /// What a restore applies of an artifact.
@@ -78,23 +56,19 @@ pub struct RestoreConfig {
     pub history: Option<QualifiedName>,
     pub force: bool,
     pub lock_timeout: Duration,
-    pub yes: bool,
     pub dry_run: bool,
-    pub quiet: bool,
 }
 
 #[derive(Debug)]
 pub struct StatusConfig {
     pub target: ConnectionTarget,
     pub history: QualifiedName,
-    pub json: bool,
 }
 
 #[derive(Debug)]
 pub struct CheckConfig {
     pub target: ConnectionTarget,
     pub file: PathBuf,
-    pub json: bool,
 }
 
 /// `--history-table`, parsed as a table name; `seedpack.history` by default.
@@ -116,7 +90,6 @@ impl StatusConfig {
         Ok(Self {
             target: target(&args.connect)?,
             history: history_table(&args.history)?,
-            json: args.json,
         })
     }
 }
@@ -126,7 +99,6 @@ impl CheckConfig {
         Ok(Self {
             target: target(&args.connect)?,
             file: args.file.clone(),
-            json: args.json,
         })
     }
 }
@@ -135,16 +107,11 @@ impl CheckConfig {
 pub struct PlanConfig {
     pub target: ConnectionTarget,
     pub selection: TableSelection,
-    pub json: bool,
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
 }
 
 fn target(opts: &ConnectOpts) -> Result<ConnectionTarget, Error> {
-    Ok(ConnectionTarget::resolve(opts.dsn.as_deref(), &env)?
-        .with_connect_timeout(opts.connect_timeout))
+    Ok(ConnectionTarget::resolve(opts.dsn.as_deref(), &env::var)?
+        .retrying_for(opts.connect_timeout))
 }
 
 fn selection(opts: &SelectOpts) -> Result<TableSelection, Error> {
@@ -160,7 +127,7 @@ fn selection(opts: &SelectOpts) -> Result<TableSelection, Error> {
 
 impl DumpConfig {
     pub fn from_args(args: &DumpArgs) -> Result<Self, Error> {
-        let source_date_epoch = match env("SOURCE_DATE_EPOCH") {
+        let source_date_epoch = match env::var(env::SOURCE_DATE_EPOCH) {
             Some(v) => Some(v.trim().parse().map_err(|_| {
                 Error::Usage(format!(
                     "SOURCE_DATE_EPOCH {v:?} is not a number of seconds"
@@ -177,7 +144,6 @@ impl DumpConfig {
             compress_level: args.compress_level,
             jobs: args.jobs.map_or_else(default_jobs, |n| n as usize),
             ordered: !args.no_order,
-            quiet: args.quiet || args.json,
             source_date_epoch,
         })
     }
@@ -208,9 +174,7 @@ impl RestoreConfig {
             },
             force: args.force,
             lock_timeout: args.lock_timeout,
-            yes: args.yes,
             dry_run: args.dry_run,
-            quiet: args.quiet || args.json,
         })
     }
 }
@@ -220,9 +184,17 @@ impl PlanConfig {
         Ok(Self {
             target: target(&args.connect)?,
             selection: selection(&args.select)?,
-            json: args.json,
         })
     }
+}
+
+#[derive(Debug)]
+pub struct SandboxConfig {
+    pub file: PathBuf,
+    pub keep: bool,
+    pub port: Option<u16>,
+    /// `SEEDPACK_PG_BINDIR`: where the server binaries are, if not found by search.
+    pub bindir: Option<PathBuf>,
 }
 
 impl SandboxConfig {
@@ -231,8 +203,7 @@ impl SandboxConfig {
             file: args.file.clone(),
             keep: args.keep,
             port: args.port,
-            bindir: env("SEEDPACK_PG_BINDIR").map(PathBuf::from),
-            quiet: args.json,
+            bindir: env::var_os(env::SEEDPACK_PG_BINDIR).map(PathBuf::from),
         }
     }
 }

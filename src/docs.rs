@@ -1,7 +1,6 @@
 //! Shell completions and man pages, generated from the clap definitions so
 //! they cannot drift from `--help`.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -9,14 +8,17 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, Shell};
 
-/// Write the completion script for `shell` to `out`.
-pub fn completions(shell: Shell, out: &mut impl Write) {
+/// The completion script for `shell`. (Generated into memory: clap_complete
+/// panics on a failed write, and standard output may be a closed pipe.)
+pub fn completions(shell: Shell) -> Result<String> {
     let shell = match shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
         Shell::Fish => clap_complete::Shell::Fish,
     };
-    clap_complete::generate(shell, &mut Cli::command(), "seedpack", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "seedpack", &mut script);
+    Ok(String::from_utf8(script)?)
 }
 
 /// The text of `seedpack.1`.

@@ -1,21 +1,99 @@
-//! Typed errors that callers and tests branch on, and the exit code each maps to.
+//! Typed errors that callers and tests branch on, and the exit status each
+//! maps to.
 //!
 //! Orchestration code uses `anyhow` with context; the conditions below are the
-//! ones whose exit code differs from a plain failure (1). `exit_code` walks an
-//! error's chain and returns the code of the first typed condition it finds.
+//! ones whose exit status differs from a plain failure. The output layer walks
+//! an error's chain and takes the status of the first typed condition in it.
 
-use crate::artifact::ArtifactError;
+/// How seedpack ends: the one definition of its exit codes, from which
+/// `--help`'s text and the README's table are taken (a unit test holds the
+/// README to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Success, or nothing to do.
+    Success,
+    /// The database, the network or the file system said no, or a check failed.
+    Failure,
+    /// Bad usage or bad input: a damaged artifact, a bad DSN.
+    BadInput,
+    /// The target refused: declined, incompatible, referenced.
+    Refused,
+    /// Interrupted (Ctrl-C), as shells report SIGINT.
+    Interrupted,
+}
 
-/// Exit code for success, or nothing to do.
-pub const EXIT_OK: i32 = 0;
-/// Exit code for a failure: the database, the network or the file system said no.
-pub const EXIT_FAILURE: i32 = 1;
-/// Exit code for bad usage or bad input: a damaged artifact, a bad DSN.
-pub const EXIT_BAD_INPUT: i32 = 2;
-/// Exit code for a target that refused: declined, incompatible, referenced.
-pub const EXIT_REFUSED: i32 = 3;
-/// Exit code for an interrupt (Ctrl-C), as shells report SIGINT.
-pub const EXIT_INTERRUPTED: i32 = 130;
+impl ExitStatus {
+    pub const ALL: [Self; 5] = [
+        Self::Success,
+        Self::Failure,
+        Self::BadInput,
+        Self::Refused,
+        Self::Interrupted,
+    ];
+
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::Failure => 1,
+            Self::BadInput => 2,
+            Self::Refused => 3,
+            Self::Interrupted => 130,
+        }
+    }
+
+    /// A few words, for `--help`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::BadInput => "bad usage or bad input (damaged artifact, bad DSN)",
+            Self::Refused => {
+                "the target refused (declined, incompatible schema, rows outside the artifact referencing it)"
+            }
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    /// Every case, for the README's table.
+    pub fn detail(self) -> &'static str {
+        match self {
+            Self::Success => {
+                "success, a dry run whose checks passed, or an artifact the history shows as already applied"
+            }
+            Self::Failure => {
+                "failure: cannot connect (refused, DNS, bad password, no such database), a database error, \
+                 a foreign key the restored data breaks, a lock not granted within `--lock-timeout`; `check` \
+                 (or `sandbox`'s check) found a difference; `sandbox` found no PostgreSQL server binaries"
+            }
+            Self::BadInput => {
+                "bad usage or bad input: unknown option, bad DSN, unreadable, damaged or truncated artifact, \
+                 a `--table` that matches nothing"
+            }
+            Self::Refused => {
+                "the target refused: confirmation declined or impossible (no terminal, no `--yes`), a table \
+                 missing under `--data-only`, a sequence missing, an incompatible column, rows outside the \
+                 artifact referencing it, objects outside the artifact depending on what `--clean` would \
+                 drop, a table without a key in `upsert` or `insert-missing` mode"
+            }
+            Self::Interrupted => "interrupted (Ctrl-C); a restore rolls back, a dump leaves no file",
+        }
+    }
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        Self::from(status.code())
+    }
+}
+
+/// The exit codes as `--help` lists them.
+pub fn exit_codes_help() -> String {
+    let codes: Vec<String> = ExitStatus::ALL
+        .iter()
+        .map(|s| format!("{} {}", s.code(), s.summary()))
+        .collect();
+    format!("Exit codes: {}.", codes.join(", "))
+}
 
 /// Conditions with an exit code of their own.
 #[derive(Debug, thiserror::Error)]
@@ -64,42 +142,41 @@ pub enum Error {
     Interrupted { outcome: &'static str },
 }
 
-/// The exit code for an error, from the first typed condition in its chain.
-pub fn exit_code(err: &anyhow::Error) -> i32 {
-    for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<Error>() {
-            return match e {
-                Error::Usage(_) | Error::BadDsn(_) => EXIT_BAD_INPUT,
-                Error::Refused(_)
-                | Error::MissingTable { .. }
-                | Error::IncompatibleColumn { .. }
-                | Error::ReferencedFromOutside { .. } => EXIT_REFUSED,
-                Error::Interrupted { .. } => EXIT_INTERRUPTED,
-                Error::Drift { .. } => EXIT_FAILURE,
-            };
-        }
-        if cause.downcast_ref::<ArtifactError>().is_some() {
-            return EXIT_BAD_INPUT;
+impl Error {
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Self::Usage(_) | Self::BadDsn(_) => ExitStatus::BadInput,
+            Self::Refused(_)
+            | Self::MissingTable { .. }
+            | Self::IncompatibleColumn { .. }
+            | Self::ReferencedFromOutside { .. } => ExitStatus::Refused,
+            Self::Interrupted { .. } => ExitStatus::Interrupted,
+            Self::Drift { .. } => ExitStatus::Failure,
         }
     }
-    EXIT_FAILURE
 }
 
-/// One line for an error and its causes, each cause said once.
-///
-/// tokio-postgres repeats a cause inside its own message; skipping a cause
-/// the line already ends with keeps the output to what a person needs.
-pub fn one_line(err: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if text.is_empty() || line.ends_with(&text) {
-            continue;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_lists_every_exit_code_as_defined() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+            .expect("README.md");
+        for status in ExitStatus::ALL {
+            let row = format!("| {} | {} |", status.code(), status.detail());
+            assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
         }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
     }
-    line.replace('\n', " ")
+
+    #[test]
+    fn help_names_every_code() {
+        let help = exit_codes_help();
+        assert!(
+            help.starts_with("Exit codes: 0 success, 1 failure, 2 bad usage"),
+            "{help}"
+        );
+        assert!(help.contains("130 interrupted"), "{help}");
+    }
 }

@@ -9,23 +9,16 @@
 //! Table data is checked against its checksum as it is copied; a file
 //! output is written under a temporary name and renamed only when complete.
 
-use std::io::{BufWriter, Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use crate::artifact::{check_data, ArtifactReader, DataDigest, Manifest, Phase};
-use crate::pg::{quote_ident, quote_literal};
-
-/// Where the script goes.
-#[derive(Debug, Clone)]
-pub enum ExportOutput {
-    Stdout,
-    /// Gzip-compressed when the name ends in `.gz`.
-    File(PathBuf),
-}
+use crate::artifact::{check_data, ArtifactReader, Digesting, Manifest, Phase};
+use crate::atomic_file::write_atomically;
+use crate::ident::{quote_ident, quote_literal};
 
 /// Settings the script runs with: the same as a restore session's.
 const PREAMBLE: &str = "\
@@ -43,46 +36,32 @@ SET row_security = off;
 SELECT pg_catalog.set_config('search_path', '', false);
 ";
 
-/// Write the script for the artifact at `path`.
-pub fn export(path: &Path, output: &ExportOutput) -> Result<()> {
+/// Write the script for the artifact at `path` to `out` (standard output:
+/// nothing can be taken back, so every checksum is checked first).
+pub fn export_to(path: &Path, out: &mut impl Write) -> Result<()> {
     let reader = ArtifactReader::open(path)?;
-    match output {
-        ExportOutput::Stdout => {
-            // Standard output cannot be taken back: check every checksum first.
-            reader.check_members(true, |_| {})?;
-            let stdout = std::io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
-            write_script(&reader, &mut out)?;
-            out.flush()?;
-        }
-        ExportOutput::File(target) => {
-            reader.check_members(false, |_| {})?;
-            let dir = match target.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            let tmp = tempfile::Builder::new()
-                .prefix(".seedpack-")
-                .suffix(".partial")
-                .tempfile_in(dir)
-                .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-            let file = BufWriter::new(tmp.reopen()?);
-            let gzip = target.extension().is_some_and(|e| e == "gz");
-            if gzip {
-                let mut encoder = GzEncoder::new(file, Compression::default());
-                write_script(&reader, &mut encoder)?;
-                encoder.finish()?.flush()?;
-            } else {
-                let mut file = file;
-                write_script(&reader, &mut file)?;
-                file.flush()?;
-            }
-            tmp.as_file().sync_all()?;
-            tmp.persist(target)
-                .with_context(|| format!("cannot write {}", target.display()))?;
-        }
-    }
+    reader.check_members(true)?;
+    write_script(&reader, out)?;
+    out.flush()?;
     Ok(())
+}
+
+/// Write the script for the artifact at `path` into the file `target`,
+/// gzip-compressed when its name ends in `.gz`. The file appears whole or
+/// not at all.
+pub fn export_to_file(path: &Path, target: &Path) -> Result<PathBuf> {
+    let reader = ArtifactReader::open(path)?;
+    reader.check_members(false)?;
+    write_atomically(target, |file| {
+        if target.extension().is_some_and(|e| e == "gz") {
+            let mut encoder = GzEncoder::new(file, Compression::default());
+            write_script(&reader, &mut encoder)?;
+            encoder.finish()?;
+        } else {
+            write_script(&reader, file)?;
+        }
+        Ok(())
+    })
 }
 
 fn write_script(reader: &ArtifactReader, out: &mut impl Write) -> Result<()> {
@@ -109,20 +88,10 @@ fn write_script(reader: &ArtifactReader, out: &mut impl Write) -> Result<()> {
                     columns.join(", ")
                 )?;
             }
-            let mut data = reader.table_data(position)?;
-            let mut digest = DataDigest::new();
-            let mut buf = vec![0; 1 << 16];
-            loop {
-                let n = data
-                    .read(&mut buf)
-                    .with_context(|| format!("cannot read the data of table {}", entry.name))?;
-                if n == 0 {
-                    break;
-                }
-                digest.update(&buf[..n]);
-                out.write_all(&buf[..n])?;
-            }
-            check_data(entry, digest)?;
+            let mut data = Digesting::new(reader.table_data(position)?);
+            std::io::copy(&mut data, out)
+                .with_context(|| format!("cannot copy the data of table {}", entry.name))?;
+            check_data(entry, data.finish())?;
             writeln!(out, "\\.\n")?;
         }
     }

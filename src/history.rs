@@ -7,15 +7,31 @@
 //! a row exists exactly when the data committed.
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio_postgres::Client;
 
-use crate::pg::{quote_ident, QualifiedName};
+use crate::config::StatusConfig;
+use crate::env;
+use crate::ident::{quote_ident, QualifiedName};
+use crate::mode::Mode;
+use crate::pg;
 
 /// Serializes every seedpack restore into one database: held until the
 /// restore's transaction ends, bounded by the session's lock_timeout.
 const LOCK: &str =
     "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('seedpack restore', 0))";
+
+/// What a restore did to one table, as recorded and reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableCounts {
+    pub table: QualifiedName,
+    /// Rows before (`None`: the table was created).
+    pub before: Option<i64>,
+    pub after: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub deleted: u64,
+}
 
 /// One apply, as recorded and as `status` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -24,9 +40,8 @@ pub struct Applied {
     pub content_id: String,
     pub label: Option<String>,
     pub artifact: String,
-    pub mode: String,
-    /// Per table: {"table": ..., "inserted": n, "updated": n, "deleted": n}.
-    pub tables: serde_json::Value,
+    pub mode: Mode,
+    pub tables: Vec<TableCounts>,
     pub seedpack_version: String,
     pub started_at: String,
     pub finished_at: String,
@@ -40,8 +55,8 @@ pub struct Record<'a> {
     pub content_id: &'a str,
     pub label: Option<&'a str>,
     pub artifact: &'a str,
-    pub mode: &'a str,
-    pub tables: serde_json::Value,
+    pub mode: Mode,
+    pub tables: &'a [TableCounts],
     /// When the restore started, RFC 3339.
     pub started_at: &'a str,
 }
@@ -93,7 +108,7 @@ pub async fn find(
     client: &Client,
     table: &QualifiedName,
     content_id: &str,
-    mode: &str,
+    mode: Mode,
 ) -> Result<Option<Applied>> {
     if !exists(client, table).await? {
         return Ok(None);
@@ -102,10 +117,16 @@ pub async fn find(
         client,
         table,
         "WHERE content_id = $1 AND mode = $2",
-        &[&content_id, &mode],
+        &[&content_id, &mode.as_str()],
     )
     .await?;
     Ok(rows.into_iter().next())
+}
+
+/// `seedpack status`: every apply recorded in the target, newest first.
+pub async fn status(config: &StatusConfig) -> Result<Vec<Applied>> {
+    let session = pg::connect(&config.target).await?;
+    list(&session.client, &config.history).await
 }
 
 /// Every apply, newest first.
@@ -124,8 +145,8 @@ async fn list_where(
 ) -> Result<Vec<Applied>> {
     let sql = format!(
         "SELECT id, content_id, label, artifact, mode, tables, seedpack_version,
-                to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-                to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS started,
+                to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS finished,
                 applied_by, client
          FROM {} {filter} ORDER BY id DESC",
         table.quoted()
@@ -134,22 +155,27 @@ async fn list_where(
         .query(&sql, params)
         .await
         .with_context(|| format!("cannot read the history in {table}"))?;
-    Ok(rows
-        .iter()
-        .map(|r| Applied {
-            id: r.get(0),
-            content_id: r.get(1),
-            label: r.get(2),
-            artifact: r.get(3),
-            mode: r.get(4),
-            tables: r.get(5),
-            seedpack_version: r.get(6),
-            started_at: r.get(7),
-            finished_at: r.get(8),
-            applied_by: r.get(9),
-            client: r.get(10),
-        })
-        .collect())
+    rows.iter()
+        .map(|r| applied_from_row(r).with_context(|| format!("cannot read the history in {table}")))
+        .collect()
+}
+
+fn applied_from_row(row: &tokio_postgres::Row) -> Result<Applied> {
+    let mode: String = row.try_get("mode")?;
+    let tables: serde_json::Value = row.try_get("tables")?;
+    Ok(Applied {
+        id: row.try_get("id")?,
+        content_id: row.try_get("content_id")?,
+        label: row.try_get("label")?,
+        artifact: row.try_get("artifact")?,
+        mode: mode.parse().map_err(anyhow::Error::msg)?,
+        tables: serde_json::from_value(tables).context("its tables column")?,
+        seedpack_version: row.try_get("seedpack_version")?,
+        started_at: row.try_get("started")?,
+        finished_at: row.try_get("finished")?,
+        applied_by: row.try_get("applied_by")?,
+        client: row.try_get("client")?,
+    })
 }
 
 /// Record an apply, creating the table on first use, inside the caller's
@@ -178,8 +204,8 @@ pub async fn record(client: &Client, table: &QualifiedName, record: &Record<'_>)
                 &record.content_id,
                 &record.label,
                 &record.artifact,
-                &record.mode,
-                &record.tables,
+                &record.mode.as_str(),
+                &serde_json::to_value(record.tables)?,
                 &env!("CARGO_PKG_VERSION"),
                 &record.started_at,
                 &who,
@@ -192,9 +218,9 @@ pub async fn record(client: &Client, table: &QualifiedName, record: &Record<'_>)
 
 /// `user@host` of the machine running seedpack, as far as it can tell.
 fn client_identity() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
+    let user = env::var(env::USER)
+        .or_else(|| env::var(env::LOGNAME))
+        .unwrap_or_else(|| "unknown".into());
     let host = std::env::var("HOSTNAME")
         .ok()
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok())

@@ -1,8 +1,10 @@
-//! The `seedpack` binary: parse, run, report an error once, exit with its code.
+//! The `seedpack` binary: parse, run, exit with the status the run ends in.
+
+use std::process::ExitCode;
 
 use clap::Parser;
 
-fn main() {
+fn main() -> ExitCode {
     let cli = seedpack::cli::Cli::parse();
     // Past a file size limit (RLIMIT_FSIZE) the kernel sends SIGXFSZ, which
     // kills by default; with a handler the write fails with EFBIG instead and
@@ -17,18 +19,12 @@ fn main() {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("seedpack: error: cannot start the async runtime: {e}");
-            std::process::exit(seedpack::error::EXIT_FAILURE);
+            let error = anyhow::Error::new(e).context("cannot start the async runtime");
+            return seedpack::output::report_error(&error).into();
         }
     };
-    let code = match runtime.block_on(seedpack::run(cli)) {
-        Ok(()) => seedpack::error::EXIT_OK,
-        Err(err) => {
-            eprintln!("seedpack: error: {}", seedpack::error::one_line(&err));
-            seedpack::error::exit_code(&err)
-        }
-    };
+    let status = runtime.block_on(seedpack::run(cli));
     // Let blocking work (a dump's writer removing its temporary file) end first.
     drop(runtime);
-    std::process::exit(code);
+    status.into()
 }

@@ -2,7 +2,7 @@
 
 use crate::catalog::Table;
 use crate::error::Error;
-use crate::pg::parse_table_name;
+use crate::ident::parse_table_name;
 
 /// A table name as the user wrote it, parsed: schema optional.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +70,7 @@ impl TableSelection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pg::QualifiedName;
+    use crate::ident::QualifiedName;
 
     fn table(schema: &str, name: &str) -> Table {
         Table {

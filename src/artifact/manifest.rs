@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{ArtifactError, SchemaSection};
-use crate::pg::QualifiedName;
+use crate::ident::QualifiedName;
 
 /// The value of the manifest's `format` field.
 pub const FORMAT_NAME: &str = "seedpack";
@@ -52,8 +52,7 @@ pub struct Manifest {
 pub struct TableEntry {
     #[serde(flatten)]
     pub name: QualifiedName,
-    /// `table` or `partitioned`.
-    pub kind: String,
+    pub kind: TableKind,
     /// The columns in the data, in order (generated columns are not stored).
     pub columns: Vec<ColumnEntry>,
     pub primary_key: Vec<String>,
@@ -66,6 +65,16 @@ pub struct TableEntry {
     pub member_bytes: u64,
     /// SHA-256 of the stored (compressed) member.
     pub member_sha256: String,
+}
+
+/// What a table is, as the manifest spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableKind {
+    /// An ordinary table (it may have inheritance children).
+    Table,
+    /// A partitioned table, its rows in its partitions.
+    Partitioned,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,16 +17,16 @@ mod checksum;
 mod deflate;
 mod manifest;
 mod reader;
-mod schema;
+mod schema_section;
 mod writer;
 
-pub use checksum::DataDigest;
+pub use checksum::{sha256_of, DataDigest, Digesting};
 pub use manifest::{
-    content_id, ColumnEntry, ForeignKeyEntry, Manifest, SequenceEntry, TableEntry, FORMAT_NAME,
-    FORMAT_VERSION,
+    content_id, ColumnEntry, ForeignKeyEntry, Manifest, SequenceEntry, TableEntry, TableKind,
+    FORMAT_NAME, FORMAT_VERSION,
 };
 pub use reader::{check_data, ArtifactReader, MemberCheck};
-pub use schema::{ObjectKind, Phase, Requirement, SchemaObject, SchemaSection};
+pub use schema_section::{ObjectKind, Phase, Requirement, SchemaObject, SchemaSection};
 pub use writer::{write_sidecar, ArtifactWriter, MemberSummary};
 
 /// Name of the manifest member.

@@ -11,9 +11,8 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
-use sha2::{Digest, Sha256};
 
-use super::checksum::{sha256_hex, DataDigest};
+use super::checksum::{sha256_hex, sha256_of, DataDigest};
 use super::writer::MANIFEST_SUM_MEMBER;
 use super::{data_member_name, ArtifactError, Manifest, MANIFEST_MEMBER};
 
@@ -53,100 +52,18 @@ impl ArtifactReader {
     pub fn open(path: &Path) -> Result<Self, ArtifactError> {
         let file = File::open(path).map_err(|e| unreadable(path, e))?;
         let file_len = file.metadata().map_err(|e| unreadable(path, e))?.len();
-        let not_artifact = |reason: String| ArtifactError::NotAnArtifact {
-            path: path.display().to_string(),
-            reason,
-        };
         if file_len < 2 * BLOCK {
-            return Err(not_artifact(format!("only {file_len} bytes long")));
+            return Err(not_an_artifact(path, format!("only {file_len} bytes long")));
         }
-
-        let mut members = HashMap::new();
-        let mut end_of_members = 0;
-        let mut archive = tar::Archive::new(BufReader::new(file));
-        let entries = archive
-            .entries_with_seek()
-            .map_err(|e| not_artifact(e.to_string()))?;
-        for (index, entry) in entries.enumerate() {
-            // The tar crate's messages quote the bad bytes; say where instead.
-            let entry = entry.map_err(|_| match index {
-                0 => not_artifact("it does not start with a tar header".into()),
-                _ => ArtifactError::Damaged(format!(
-                    "tar header {} is broken or truncated",
-                    index + 1
-                )),
-            })?;
-            let name = entry
-                .path()
-                .map_err(|e| ArtifactError::Damaged(format!("bad member name: {e}")))?
-                .to_string_lossy()
-                .into_owned();
-            if entry.header().entry_type() != tar::EntryType::Regular {
-                return Err(ArtifactError::Damaged(format!(
-                    "member {name:?} is not a regular file"
-                )));
-            }
-            let is_known = name == MANIFEST_MEMBER
-                || name == MANIFEST_SUM_MEMBER
-                || is_data_member_name(&name);
-            if !is_known {
-                return Err(not_artifact(format!("unexpected member {name:?}")));
-            }
-            let span = Span {
-                offset: entry.raw_file_position(),
-                size: entry.size(),
-            };
-            if span.offset.saturating_add(span.size) > file_len {
-                return Err(ArtifactError::Damaged(format!(
-                    "truncated: member {name} ends past the end of the file"
-                )));
-            }
-            end_of_members = (span.offset + span.size).div_ceil(BLOCK) * BLOCK;
-            if members.insert(name.clone(), span).is_some() {
-                return Err(ArtifactError::Damaged(format!(
-                    "member {name} appears twice"
-                )));
-            }
-        }
-
+        let (members, end_of_members) = scan_members(path, file, file_len)?;
         if file_len < end_of_members + 2 * BLOCK {
             return Err(ArtifactError::Damaged(
                 "truncated: the end-of-archive marker is missing".into(),
             ));
         }
-        let manifest_span = members
-            .get(MANIFEST_MEMBER)
-            .copied()
-            .ok_or_else(|| not_artifact("no manifest.json (is the file truncated?)".into()))?;
-        if manifest_span.size > MANIFEST_LIMIT {
-            return Err(ArtifactError::Damaged(format!(
-                "manifest is {} bytes, more than the {MANIFEST_LIMIT} allowed",
-                manifest_span.size
-            )));
-        }
-        let manifest_bytes = read_span(path, manifest_span)?;
-        let sum_span = members
-            .get(MANIFEST_SUM_MEMBER)
-            .copied()
-            .ok_or_else(|| ArtifactError::Damaged("no manifest checksum (truncated?)".into()))?;
-        if sum_span.size > 1024 {
-            return Err(ArtifactError::Damaged("manifest checksum too large".into()));
-        }
-        let expected = String::from_utf8_lossy(&read_span(path, sum_span)?)
-            .trim()
-            .to_owned();
-        let actual = sha256_hex(&manifest_bytes);
-        if expected != actual {
-            return Err(ArtifactError::ChecksumMismatch {
-                table: "(manifest)".into(),
-                what: "manifest",
-                expected,
-                actual,
-            });
-        }
         let reader = Self {
             path: path.to_path_buf(),
-            manifest: Manifest::parse(&manifest_bytes)?,
+            manifest: read_manifest(path, &members)?,
             members,
             end_of_members,
             file_len,
@@ -165,28 +82,13 @@ impl ArtifactReader {
 
     /// Check every table's stored checksum and that the padding is zeros;
     /// with `deep`, decompress too and check each table's data checksum and
-    /// row count. `on_bytes` is told how many stored bytes were read.
-    pub fn check_members(
-        &self,
-        deep: bool,
-        mut on_bytes: impl FnMut(u64),
-    ) -> Result<Vec<MemberCheck>, ArtifactError> {
+    /// row count.
+    pub fn check_members(&self, deep: bool) -> Result<Vec<MemberCheck>, ArtifactError> {
         self.check_padding()?;
         let mut checks = Vec::with_capacity(self.manifest.tables.len());
         for (position, table) in self.manifest.tables.iter().enumerate() {
             let span = self.members[&data_member_name(position)];
-            let mut stored = Sha256::new();
-            let mut reader = self.open_span(span)?;
-            let mut buf = vec![0; 1 << 16];
-            loop {
-                let n = reader.read(&mut buf).map_err(|e| self.io_damage(e))?;
-                if n == 0 {
-                    break;
-                }
-                stored.update(&buf[..n]);
-                on_bytes(n as u64);
-            }
-            let actual = hex::encode(stored.finalize());
+            let actual = sha256_of(self.open_span(span)?).map_err(|e| self.io_damage(e))?;
             if actual != table.member_sha256 {
                 return Err(ArtifactError::ChecksumMismatch {
                     table: table.name.to_string(),
@@ -196,17 +98,9 @@ impl ArtifactReader {
                 });
             }
             let rows = if deep {
-                let mut data = self.table_data(position)?;
                 let mut digest = DataDigest::new();
-                loop {
-                    let n = data.read(&mut buf).map_err(|e| {
-                        ArtifactError::Damaged(format!("table {}: {e}", table.name))
-                    })?;
-                    if n == 0 {
-                        break;
-                    }
-                    digest.update(&buf[..n]);
-                }
+                std::io::copy(&mut self.table_data(position)?, &mut digest)
+                    .map_err(|e| ArtifactError::Damaged(format!("table {}: {e}", table.name)))?;
                 check_data(table, digest)?;
                 Some(table.rows)
             } else {
@@ -309,6 +203,102 @@ fn unreadable(path: &Path, source: std::io::Error) -> ArtifactError {
         path: path.display().to_string(),
         source,
     }
+}
+
+fn not_an_artifact(path: &Path, reason: String) -> ArtifactError {
+    ArtifactError::NotAnArtifact {
+        path: path.display().to_string(),
+        reason,
+    }
+}
+
+/// Every member's place in the file, from the tar headers (seeking past
+/// the data), and where the last member's padding ends. Any member seedpack
+/// does not write is refused.
+fn scan_members(
+    path: &Path,
+    file: File,
+    file_len: u64,
+) -> Result<(HashMap<String, Span>, u64), ArtifactError> {
+    let mut members = HashMap::new();
+    let mut end_of_members = 0;
+    let mut archive = tar::Archive::new(BufReader::new(file));
+    let entries = archive
+        .entries_with_seek()
+        .map_err(|e| not_an_artifact(path, e.to_string()))?;
+    for (index, entry) in entries.enumerate() {
+        // The tar crate's messages quote the bad bytes; say where instead.
+        let entry = entry.map_err(|_| match index {
+            0 => not_an_artifact(path, "it does not start with a tar header".into()),
+            _ => ArtifactError::Damaged(format!("tar header {} is broken or truncated", index + 1)),
+        })?;
+        let name = entry
+            .path()
+            .map_err(|e| ArtifactError::Damaged(format!("bad member name: {e}")))?
+            .to_string_lossy()
+            .into_owned();
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            return Err(ArtifactError::Damaged(format!(
+                "member {name:?} is not a regular file"
+            )));
+        }
+        let is_known =
+            name == MANIFEST_MEMBER || name == MANIFEST_SUM_MEMBER || is_data_member_name(&name);
+        if !is_known {
+            return Err(not_an_artifact(path, format!("unexpected member {name:?}")));
+        }
+        let span = Span {
+            offset: entry.raw_file_position(),
+            size: entry.size(),
+        };
+        if span.offset.saturating_add(span.size) > file_len {
+            return Err(ArtifactError::Damaged(format!(
+                "truncated: member {name} ends past the end of the file"
+            )));
+        }
+        end_of_members = (span.offset + span.size).div_ceil(BLOCK) * BLOCK;
+        if members.insert(name.clone(), span).is_some() {
+            return Err(ArtifactError::Damaged(format!(
+                "member {name} appears twice"
+            )));
+        }
+    }
+    Ok((members, end_of_members))
+}
+
+/// The manifest, checked against its own checksum member, then parsed.
+fn read_manifest(path: &Path, members: &HashMap<String, Span>) -> Result<Manifest, ArtifactError> {
+    let manifest_span = members
+        .get(MANIFEST_MEMBER)
+        .copied()
+        .ok_or_else(|| not_an_artifact(path, "no manifest.json (is the file truncated?)".into()))?;
+    if manifest_span.size > MANIFEST_LIMIT {
+        return Err(ArtifactError::Damaged(format!(
+            "manifest is {} bytes, more than the {MANIFEST_LIMIT} allowed",
+            manifest_span.size
+        )));
+    }
+    let manifest_bytes = read_span(path, manifest_span)?;
+    let sum_span = members
+        .get(MANIFEST_SUM_MEMBER)
+        .copied()
+        .ok_or_else(|| ArtifactError::Damaged("no manifest checksum (truncated?)".into()))?;
+    if sum_span.size > 1024 {
+        return Err(ArtifactError::Damaged("manifest checksum too large".into()));
+    }
+    let expected = String::from_utf8_lossy(&read_span(path, sum_span)?)
+        .trim()
+        .to_owned();
+    let actual = sha256_hex(&manifest_bytes);
+    if expected != actual {
+        return Err(ArtifactError::ChecksumMismatch {
+            table: "(manifest)".into(),
+            what: "manifest",
+            expected,
+            actual,
+        });
+    }
+    Manifest::parse(&manifest_bytes)
 }
 
 fn open_span(path: &Path, span: Span) -> Result<std::io::Take<File>, ArtifactError> {

@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
-use tempfile::NamedTempFile;
 
-use super::checksum::{sha256_hex, DataDigest};
+use super::checksum::{sha256_hex, sha256_of, DataDigest};
 use super::deflate::{Deflater, GzipMember};
 use super::MANIFEST_MEMBER;
+use crate::atomic_file::{write_atomically, AtomicFile};
 
 /// Name of the member holding the SHA-256 of `manifest.json`, so a damaged
 /// manifest is caught even where the content id does not cover it.
@@ -51,8 +51,7 @@ struct Stored {
 
 /// An artifact being written. Call [`ArtifactWriter::finish`] to keep it.
 pub struct ArtifactWriter {
-    out: BufWriter<NamedTempFile>,
-    final_path: PathBuf,
+    out: BufWriter<AtomicFile>,
     mtime: u64,
     deflater: Deflater,
     position: u64,
@@ -62,7 +61,7 @@ pub struct ArtifactWriter {
 impl std::fmt::Debug for ArtifactWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ArtifactWriter")
-            .field("final_path", &self.final_path)
+            .field("path", &self.out.get_ref().path())
             .finish()
     }
 }
@@ -72,17 +71,8 @@ impl ArtifactWriter {
     /// `mtime` goes into every tar header (fixed, for reproducible files);
     /// table data is gzipped at `level` on `threads` threads.
     pub fn create(path: &Path, mtime: u64, level: u32, threads: usize) -> Result<Self> {
-        let dir = parent_dir(path);
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create directory {}", dir.display()))?;
-        let file = tempfile::Builder::new()
-            .prefix(".seedpack-")
-            .suffix(".partial")
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
         Ok(Self {
-            out: BufWriter::with_capacity(1 << 20, file),
-            final_path: path.to_path_buf(),
+            out: BufWriter::with_capacity(1 << 20, AtomicFile::create(path)?),
             mtime,
             deflater: Deflater::new(level, threads).context("cannot start compression threads")?,
             position: 0,
@@ -113,7 +103,7 @@ impl ArtifactWriter {
             store(&mut self.out, &mut self.position, &mut member.stored, bytes)
         });
         self.member = Some(member);
-        written.with_context(|| format!("cannot write artifact {}", self.final_path.display()))
+        written.with_context(|| format!("cannot write artifact {}", self.path().display()))
     }
 
     /// Close the open member and return its checksums.
@@ -129,7 +119,7 @@ impl ArtifactWriter {
             .finish(gzip, &mut |bytes| {
                 store(&mut self.out, &mut self.position, &mut stored, bytes)
             })
-            .with_context(|| format!("cannot write artifact {}", self.final_path.display()))?;
+            .with_context(|| format!("cannot write artifact {}", self.path().display()))?;
         self.pad_to_block()?;
         let end = self.position;
         self.out.seek(SeekFrom::Start(header_at))?;
@@ -145,6 +135,10 @@ impl ArtifactWriter {
         })
     }
 
+    fn path(&self) -> &Path {
+        self.out.get_ref().path()
+    }
+
     /// Write the manifest, fsync, and rename to the final path. Returns the
     /// artifact's path.
     pub fn finish(mut self, manifest_json: &[u8]) -> Result<PathBuf> {
@@ -153,17 +147,11 @@ impl ArtifactWriter {
         let sum = format!("{}\n", sha256_hex(manifest_json));
         self.write_whole_member(MANIFEST_SUM_MEMBER, sum.as_bytes())?;
         self.write_raw(&[0; 2 * BLOCK as usize])?;
-        let file = self
-            .out
+        self.out
             .into_inner()
             .map_err(|e| e.into_error())
-            .context("cannot write artifact")?;
-        file.as_file().sync_all().context("cannot sync artifact")?;
-        file.persist(&self.final_path).with_context(|| {
-            format!("cannot rename artifact into {}", self.final_path.display())
-        })?;
-        sync_dir(parent_dir(&self.final_path))?;
-        Ok(self.final_path)
+            .context("cannot write artifact")?
+            .commit()
     }
 
     fn write_whole_member(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
@@ -175,7 +163,7 @@ impl ArtifactWriter {
     fn write_raw(&mut self, bytes: &[u8]) -> Result<()> {
         self.out
             .write_all(bytes)
-            .with_context(|| format!("cannot write artifact {}", self.final_path.display()))?;
+            .with_context(|| format!("cannot write artifact {}", self.path().display()))?;
         self.position += bytes.len() as u64;
         Ok(())
     }
@@ -191,29 +179,18 @@ impl ArtifactWriter {
 
 /// Write `<artifact>.sha256` in `sha256sum -c` format, atomically. Returns its path.
 pub fn write_sidecar(artifact: &Path) -> Result<PathBuf> {
-    let mut hasher = Sha256::new();
-    let mut file =
+    let file =
         File::open(artifact).with_context(|| format!("cannot reopen {}", artifact.display()))?;
-    std::io::copy(&mut file, &mut hasher)?;
+    let sum = sha256_of(file).with_context(|| format!("cannot read {}", artifact.display()))?;
     let file_name = artifact
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let line = format!("{}  {}\n", hex::encode(hasher.finalize()), file_name);
-    let mut sidecar_name = artifact.as_os_str().to_owned();
-    sidecar_name.push(".sha256");
-    let sidecar = PathBuf::from(sidecar_name);
-    let dir = parent_dir(&sidecar);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".seedpack-")
-        .suffix(".partial")
-        .tempfile_in(dir)?;
-    tmp.write_all(line.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(&sidecar)
-        .with_context(|| format!("cannot write {}", sidecar.display()))?;
-    sync_dir(dir)?;
-    Ok(sidecar)
+    let mut sidecar = artifact.as_os_str().to_owned();
+    sidecar.push(".sha256");
+    write_atomically(Path::new(&sidecar), |out| {
+        Ok(writeln!(out, "{sum}  {file_name}")?)
+    })
 }
 
 /// A GNU tar header with fixed owner, mode and time, so files reproduce.
@@ -232,7 +209,7 @@ fn header(name: &str, size: u64, mtime: u64) -> Result<[u8; BLOCK as usize]> {
 
 /// Append compressed bytes of the open member to the file.
 fn store(
-    out: &mut BufWriter<NamedTempFile>,
+    out: &mut BufWriter<AtomicFile>,
     position: &mut u64,
     stored: &mut Stored,
     bytes: &[u8],
@@ -242,18 +219,4 @@ fn store(
     stored.bytes += bytes.len() as u64;
     *position += bytes.len() as u64;
     Ok(())
-}
-
-fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-/// Make a rename durable: fsync the directory that holds it.
-fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("cannot sync directory {}", dir.display()))
 }

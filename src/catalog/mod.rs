@@ -11,8 +11,8 @@ pub use read::{
     foreign_keys, list_tables, relations, sequence_state, sequences_for, tables_named, triggers,
 };
 
+use crate::ident::QualifiedName;
 use crate::pg::sql::TriggerState;
-use crate::pg::QualifiedName;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
@@ -42,14 +42,6 @@ impl Table {
     /// Columns whose values are stored in an artifact: all but generated ones.
     pub fn stored_columns(&self) -> impl Iterator<Item = &Column> {
         self.columns.iter().filter(|c| !c.generated)
-    }
-
-    pub fn kind(&self) -> &'static str {
-        if self.partitioned {
-            "partitioned"
-        } else {
-            "table"
-        }
     }
 }
 

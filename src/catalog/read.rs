@@ -7,8 +7,8 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::{Column, ForeignKey, Relation, Table, Trigger};
+use crate::ident::QualifiedName;
 use crate::pg::sql::{self, TriggerState};
-use crate::pg::QualifiedName;
 
 /// Ordinary and partitioned tables that are not partitions, outside the
 /// system schemas, not owned by an extension.

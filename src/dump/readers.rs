@@ -50,7 +50,7 @@ pub async fn copy_tables(
     clients: &[&Client],
     source: &Source<'_>,
     sink: &mut ArtifactSink,
-    progress: &Progress,
+    progress: &dyn Progress,
 ) -> Result<Vec<MemberSummary>> {
     let (order_tx, order_rx) = mpsc::channel(clients.len());
     let queue = PartQueue {
@@ -149,7 +149,7 @@ async fn write_members(
     mut order: mpsc::Receiver<PartRows>,
     source: &Source<'_>,
     sink: &mut ArtifactSink,
-    progress: &Progress,
+    progress: &dyn Progress,
 ) -> Result<Vec<MemberSummary>> {
     let mut summaries = Vec::with_capacity(source.tables.len());
     let mut next_part = 0;

@@ -46,11 +46,11 @@ impl std::fmt::Debug for Session {
 /// A server that is not accepting connections yet (refused, reset, "the
 /// database system is starting up": a CI service container, a database just
 /// provisioned) is retried with backoff until the target's connect timeout
-/// runs out. Anything else (a bad password, a missing database) fails at
+/// runs out (its retry window, `--connect-timeout`). Anything else (a bad password, a missing database) fails at
 /// once. Nothing after connecting is ever retried.
 pub async fn connect(target: &ConnectionTarget) -> Result<Session> {
     let tls = target.tls.client_config()?;
-    let deadline = Instant::now() + target.connect_timeout;
+    let deadline = Instant::now() + target.retry_for;
     let mut pause = Duration::from_millis(100);
     let client = loop {
         let attempt = match &tls {

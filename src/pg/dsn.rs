@@ -9,17 +9,25 @@ use std::time::Duration;
 
 use tokio_postgres::config::Host;
 
-use super::dsn_options::take_tls_options;
 use super::tls::{SslMode, TlsSettings};
+use super::tls_options::take_tls_options;
+use crate::env;
 use crate::error::Error;
+
+/// How long `--connect-timeout` keeps retrying a server that is not
+/// accepting connections yet, unless told otherwise. (Each attempt is
+/// bounded on its own by libpq's `connect_timeout`, `PGCONNECT_TIMEOUT`.)
+pub const RETRY_FOR_DEFAULT: &str = "15s";
 
 /// Where to connect, resolved once. Its `Display` never shows the password.
 #[derive(Clone)]
 pub struct ConnectionTarget {
     pub(crate) config: tokio_postgres::Config,
     pub(crate) tls: TlsSettings,
-    /// How long to keep retrying a server that is not accepting connections yet.
-    pub(crate) connect_timeout: Duration,
+    /// How long to keep retrying a server that is not accepting connections
+    /// yet (`--connect-timeout`); one attempt's own limit is libpq's
+    /// `connect_timeout`, in `config`.
+    pub(crate) retry_for: Duration,
 }
 
 impl fmt::Debug for ConnectionTarget {
@@ -49,11 +57,11 @@ pub(crate) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 impl ConnectionTarget {
     /// Resolve a connection string (URL or key=value), or none, with the
     /// libpq variables filling what it leaves out.
-    pub fn resolve(dsn: Option<&str>, env: Env<'_>) -> Result<Self, Error> {
+    pub fn resolve(dsn: Option<&str>, lookup: Env<'_>) -> Result<Self, Error> {
         let dsn = dsn
             .map(str::to_owned)
-            .or_else(|| env("SEEDPACK_DSN"))
-            .or_else(|| env("DATABASE_URL"))
+            .or_else(|| lookup(env::SEEDPACK_DSN))
+            .or_else(|| lookup(env::DATABASE_URL))
             .unwrap_or_default();
         let (rest, tls_options) = take_tls_options(&dsn)?;
         let mut config = if rest.trim().is_empty() {
@@ -61,85 +69,21 @@ impl ConnectionTarget {
         } else {
             tokio_postgres::Config::from_str(&rest).map_err(|e| Error::BadDsn(e.to_string()))?
         };
-        let var = |name: &str| env(name).filter(|v| !v.is_empty());
-        let tls_option = |key: &str, variable: &str| {
-            tls_options
-                .iter()
-                .rev()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-                .or_else(|| var(variable))
-        };
-        let tls = TlsSettings {
-            mode: match tls_option("sslmode", "PGSSLMODE") {
-                Some(mode) => SslMode::parse(&mode)?,
-                None => SslMode::Prefer,
-            },
-            root_cert: tls_option("sslrootcert", "PGSSLROOTCERT").map(Into::into),
-            cert: tls_option("sslcert", "PGSSLCERT").map(Into::into),
-            key: tls_option("sslkey", "PGSSLKEY").map(Into::into),
-        };
+        let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        let tls = tls_settings(&tls_options, &var)?;
         config.ssl_mode(tls.postgres_mode());
-
-        if config.get_hosts().is_empty() {
-            match var("PGHOST") {
-                Some(hosts) => {
-                    for host in hosts.split(',') {
-                        config.host(host);
-                    }
-                }
-                None => {
-                    config.host(default_host());
-                }
-            }
-        }
-        if config.get_ports().is_empty() {
-            let port = match var("PGPORT") {
-                Some(p) => p
-                    .parse()
-                    .map_err(|_| Error::BadDsn(format!("PGPORT {p:?} is not a port number")))?,
-                None => 5432,
-            };
-            config.port(port);
-        }
-        if config.get_user().is_none() {
-            let user = var("PGUSER")
-                .or_else(|| var("USER"))
-                .or_else(|| var("LOGNAME"))
-                .ok_or_else(|| {
-                    Error::BadDsn("no user given (set one in the DSN or PGUSER)".into())
-                })?;
-            config.user(user);
-        }
-        if config.get_dbname().is_none() {
-            let db =
-                var("PGDATABASE").unwrap_or_else(|| config.get_user().unwrap_or("").to_owned());
-            config.dbname(db);
-        }
-        if config.get_password().is_none() {
-            if let Some(password) = env("PGPASSWORD") {
-                config.password(password);
-            }
-        }
-        if config.get_connect_timeout().is_none() {
-            let seconds = var("PGCONNECT_TIMEOUT")
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(10);
-            config.connect_timeout(Duration::from_secs(seconds));
-        }
-        if config.get_application_name().is_none() {
-            config.application_name("seedpack");
-        }
+        fill_from_environment(&mut config, &var, lookup)?;
         Ok(Self {
             config,
             tls,
-            connect_timeout: Duration::from_secs(15),
+            retry_for: humantime::parse_duration(RETRY_FOR_DEFAULT)
+                .expect("the default retry window parses"),
         })
     }
 
     /// Keep retrying a server that is not accepting connections yet for this long.
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+    pub fn retrying_for(mut self, window: Duration) -> Self {
+        self.retry_for = window;
         self
     }
 
@@ -162,6 +106,87 @@ impl ConnectionTarget {
     pub fn user(&self) -> &str {
         self.config.get_user().unwrap_or("")
     }
+}
+
+/// The TLS options: the connection string's, else the libpq variables'.
+fn tls_settings(
+    options: &[(String, String)],
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<TlsSettings, Error> {
+    let option = |key: &str, variable: &str| {
+        options
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .or_else(|| var(variable))
+    };
+    Ok(TlsSettings {
+        mode: match option("sslmode", env::PGSSLMODE) {
+            Some(mode) => SslMode::parse(&mode)?,
+            None => SslMode::Prefer,
+        },
+        root_cert: option("sslrootcert", env::PGSSLROOTCERT).map(Into::into),
+        cert: option("sslcert", env::PGSSLCERT).map(Into::into),
+        key: option("sslkey", env::PGSSLKEY).map(Into::into),
+    })
+}
+
+/// Fill what the connection string left out from the libpq variables
+/// (`var`: set and not empty) and libpq's defaults. The password is taken
+/// even when empty, as libpq takes it.
+fn fill_from_environment(
+    config: &mut tokio_postgres::Config,
+    var: &dyn Fn(&str) -> Option<String>,
+    lookup: Env<'_>,
+) -> Result<(), Error> {
+    if config.get_hosts().is_empty() {
+        match var(env::PGHOST) {
+            Some(hosts) => {
+                for host in hosts.split(',') {
+                    config.host(host);
+                }
+            }
+            None => {
+                config.host(default_host());
+            }
+        }
+    }
+    if config.get_ports().is_empty() {
+        let port = match var(env::PGPORT) {
+            Some(p) => p
+                .parse()
+                .map_err(|_| Error::BadDsn(format!("PGPORT {p:?} is not a port number")))?,
+            None => 5432,
+        };
+        config.port(port);
+    }
+    if config.get_user().is_none() {
+        let user = var(env::PGUSER)
+            .or_else(|| var(env::USER))
+            .or_else(|| var(env::LOGNAME))
+            .ok_or_else(|| Error::BadDsn("no user given (set one in the DSN or PGUSER)".into()))?;
+        config.user(user);
+    }
+    if config.get_dbname().is_none() {
+        let db = var(env::PGDATABASE).unwrap_or_else(|| config.get_user().unwrap_or("").to_owned());
+        config.dbname(db);
+    }
+    if config.get_password().is_none() {
+        if let Some(password) = lookup(env::PGPASSWORD) {
+            config.password(password);
+        }
+    }
+    if config.get_connect_timeout().is_none() {
+        let seconds = var(env::PGCONNECT_TIMEOUT)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10);
+        config.connect_timeout(Duration::from_secs(seconds));
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("seedpack");
+    }
+    Ok(())
 }
 
 /// libpq's default: the Unix socket directory when it exists, else localhost.

@@ -4,7 +4,7 @@
 //! text spliced in is an identifier through `quote_ident`/`QualifiedName`,
 //! or a definition the server itself printed (`pg_get_constraintdef`).
 
-use super::{quote_ident, quote_literal, QualifiedName};
+use crate::ident::{quote_ident, quote_literal, QualifiedName};
 
 fn column_list<'a>(columns: impl IntoIterator<Item = &'a str>) -> String {
     columns
@@ -182,11 +182,15 @@ pub fn lock_for_dump(tables: &[&QualifiedName], nowait: bool) -> String {
     )
 }
 
+/// Start a read-only transaction whose every statement sees one snapshot of
+/// the database: what dump, check and plan read in.
+pub const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
 /// Start a transaction reading the snapshot another one exported
 /// (`pg_export_snapshot`'s id; utility statements take no parameters).
 pub fn join_snapshot(snapshot: &str) -> String {
     format!(
-        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT {}",
+        "{BEGIN_SNAPSHOT}; SET TRANSACTION SNAPSHOT {}",
         quote_literal(snapshot)
     )
 }

@@ -20,6 +20,7 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
+use crate::env;
 use crate::error::Error;
 
 /// libpq's `sslmode`.
@@ -73,7 +74,7 @@ impl Default for TlsSettings {
 
 /// The files libpq looks for when none are named.
 fn default_file(name: &str) -> Option<PathBuf> {
-    let home = std::env::var_os("HOME")?;
+    let home = env::var_os(env::HOME)?;
     let path = Path::new(&home).join(".postgresql").join(name);
     path.is_file().then_some(path)
 }

@@ -55,12 +55,12 @@ mod tests {
     use super::*;
     use crate::artifact::ColumnEntry;
     use crate::catalog::Column;
-    use crate::pg::QualifiedName;
+    use crate::ident::QualifiedName;
 
     fn entry(columns: &[(&str, &str)]) -> TableEntry {
         TableEntry {
             name: QualifiedName::new("public", "t"),
-            kind: "table".into(),
+            kind: crate::artifact::TableKind::Table,
             columns: columns
                 .iter()
                 .map(|(n, t)| ColumnEntry {

@@ -1,31 +1,45 @@
-//! Asking before replacing data: on the terminal, or not at all.
+//! The question a restore asks before it writes, as a trait: the restore
+//! engine says what it is about to do; whoever runs it answers (a prompt on
+//! the terminal, or `--yes`, or a sandbox that always agrees).
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::future::Future;
 
 use anyhow::Result;
 
-use crate::error::Error;
+use crate::history::TableCounts;
+use crate::pg::ConnectionTarget;
 
-/// Show `preview` and ask `question` on the terminal; refuse (exit 3) when
-/// the answer is not yes, or when there is no terminal to ask on.
-pub async fn ask(preview: String, question: String) -> Result<()> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::Refused(
-            "no terminal to ask for confirmation on; pass --yes to restore without asking".into(),
-        )
-        .into());
-    }
-    let answer = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-        let mut stderr = std::io::stderr();
-        write!(stderr, "{preview}{question} [y/N] ")?;
-        stderr.flush()?;
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line)?;
-        Ok(line)
-    })
-    .await??;
-    match answer.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" => Ok(()),
-        _ => Err(Error::Refused("restore declined; nothing was changed".into()).into()),
+/// What a restore is about to do to a target's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    DropAndRecreate,
+    CreateSchema,
+    Replace,
+    Upsert,
+    InsertMissing,
+}
+
+/// Everything the question shows: where, what, and each table's rows now
+/// and after (`before` is `None` for a table the restore creates).
+#[derive(Debug)]
+pub struct Request<'a> {
+    pub target: &'a ConnectionTarget,
+    pub action: Action,
+    pub tables: &'a [TableCounts],
+}
+
+/// Answers a restore's question. `Ok` goes ahead; an error (a refusal,
+/// exit 3) rolls back, having written nothing.
+pub trait Confirm {
+    fn confirm(&self, request: &Request<'_>) -> impl Future<Output = Result<()>>;
+}
+
+/// Always goes ahead: `--yes`, and restores nobody watches (`sandbox`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Agree;
+
+impl Confirm for Agree {
+    async fn confirm(&self, _: &Request<'_>) -> Result<()> {
+        Ok(())
     }
 }

@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
 use crate::artifact::{check_data, ArtifactError, ArtifactReader, DataDigest, TableEntry};
-use crate::pg::{sql, QualifiedName};
+use crate::ident::QualifiedName;
+use crate::pg::sql;
 use crate::progress::Progress;
 
 const CHUNK: usize = 256 << 10;
@@ -28,7 +29,7 @@ pub async fn load_table(
     client: &Client,
     reader: &Arc<ArtifactReader>,
     position: usize,
-    progress: &Progress,
+    progress: &dyn Progress,
     destination: &QualifiedName,
     freeze: bool,
 ) -> Result<()> {

@@ -13,7 +13,8 @@ use super::load;
 use crate::artifact::{ArtifactReader, TableEntry};
 use crate::catalog::Table;
 use crate::error::Error;
-use crate::pg::{sql, QualifiedName};
+use crate::ident::QualifiedName;
+use crate::pg::sql;
 use crate::progress::Progress;
 
 /// The key ON CONFLICT uses: the primary key, else the first unique constraint.
@@ -85,7 +86,7 @@ pub async fn merge_table(
     client: &Client,
     reader: &Arc<ArtifactReader>,
     position: usize,
-    progress: &Progress,
+    progress: &dyn Progress,
     table: &QualifiedName,
     key: &MergeKey,
     update: bool,

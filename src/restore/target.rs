@@ -11,7 +11,8 @@ use super::compat::check_columns;
 use crate::artifact::Manifest;
 use crate::catalog::{self, ForeignKey, Table, Trigger};
 use crate::error::Error;
-use crate::pg::{sql, QualifiedName};
+use crate::ident::QualifiedName;
+use crate::pg::sql;
 
 /// The target's side of a restore, read inside the restore transaction.
 #[derive(Debug)]

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::env;
+
 /// What to install when no server binaries are found.
 pub const INSTALL_HINT: &str =
     "install PostgreSQL's server binaries (Debian/Ubuntu: apt-get install postgresql; \
@@ -21,7 +23,7 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf, String> {
             Err(format!("no initdb in {}; {INSTALL_HINT}", dir.display()))
         };
     }
-    let on_path = std::env::var_os("PATH")
+    let on_path = env::var_os(env::PATH)
         .into_iter()
         .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
         .filter_map(|dir| dir.join("initdb").canonicalize().ok())

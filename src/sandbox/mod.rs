@@ -18,23 +18,16 @@ use serde::Serialize;
 
 use crate::artifact::ArtifactReader;
 use crate::check::{self, CheckReport};
-use crate::config::{CheckConfig, Mode, RestoreConfig, RestoreScope};
-use crate::pg::{self, ConnectionTarget, QualifiedName};
+use crate::config::{CheckConfig, RestoreConfig, RestoreScope, SandboxConfig};
+use crate::ident::QualifiedName;
+use crate::mode::Mode;
+use crate::pg::{self, ConnectionTarget};
+use crate::progress::Progress;
 use crate::restore;
 use cluster::LocalCluster;
 
 /// The role and database the artifact is restored into.
 const OWNER: &str = "sandbox";
-
-#[derive(Debug)]
-pub struct SandboxConfig {
-    pub file: PathBuf,
-    pub keep: bool,
-    pub port: Option<u16>,
-    /// `SEEDPACK_PG_BINDIR`: where the server binaries are, if not found by search.
-    pub bindir: Option<PathBuf>,
-    pub quiet: bool,
-}
 
 /// What a sandbox run did.
 #[derive(Debug, Serialize)]
@@ -55,7 +48,7 @@ pub struct Kept {
     pub stop_command: String,
 }
 
-pub async fn run(config: &SandboxConfig) -> Result<SandboxOutcome> {
+pub async fn run(config: &SandboxConfig, progress: &dyn Progress) -> Result<SandboxOutcome> {
     // A damaged or foreign file is bad input before any cluster starts.
     let path = config.file.clone();
     tokio::task::spawn_blocking(move || ArtifactReader::open(&path)).await??;
@@ -74,7 +67,7 @@ pub async fn run(config: &SandboxConfig) -> Result<SandboxOutcome> {
     drop(admin);
 
     let dsn = cluster.url(OWNER, OWNER);
-    let restored = restore::run(&RestoreConfig {
+    let restore_config = RestoreConfig {
         target: target(&dsn)?,
         file: config.file.clone(),
         scope: RestoreScope::All,
@@ -83,15 +76,12 @@ pub async fn run(config: &SandboxConfig) -> Result<SandboxOutcome> {
         history: Some(QualifiedName::new("seedpack", "history")),
         force: false,
         lock_timeout: Duration::from_secs(60),
-        yes: true,
         dry_run: false,
-        quiet: config.quiet,
-    })
-    .await?;
+    };
+    let restored = restore::run(&restore_config, &restore::Agree, progress).await?;
     let check = check::run(&CheckConfig {
         target: target(&dsn)?,
         file: config.file.clone(),
-        json: false,
     })
     .await?;
     let kept = config.keep.then(|| {

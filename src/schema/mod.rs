@@ -8,10 +8,17 @@
 //! functions, sequences, tables and partitions (pre-data); then, after the
 //! data: keys and other constraints, indexes, foreign keys, triggers, views.
 
-mod routines;
+mod comments;
+mod constraints;
+mod extensions;
+mod functions;
+mod indexes;
+mod prerequisites;
+mod roots;
 mod sequences;
 mod tables;
 mod triggers;
+mod types;
 mod views;
 mod warnings;
 
@@ -22,7 +29,7 @@ use tokio_postgres::Client;
 
 use crate::artifact::{ObjectKind, SchemaObject, SchemaSection};
 use crate::catalog::{self, ForeignKey, Table};
-use crate::pg::{quote_ident, quote_literal, QualifiedName};
+use crate::ident::{quote_ident, quote_literal, QualifiedName};
 
 /// The schema section for `tables` (in restore order), their sequences and
 /// the foreign keys among them.
@@ -37,14 +44,14 @@ pub async fn read(
     let relation_oids: Vec<u32> = relations.iter().map(|r| r.oid).collect();
 
     let views = views::read(client, &relation_oids).await?;
-    let routines = routines::read(client, &relation_oids, &views.oids).await?;
+    let prerequisites = prerequisites::read(client, &relation_oids, &views.oids).await?;
     let sequence_objects = sequences::sequences(client, sequences, tables).await?;
     let (table_objects, table_post) = tables::tables(client, tables, &relations).await?;
     let triggers = triggers::triggers(client, &relations, tables).await?;
 
     let mut schemas: BTreeSet<String> = tables.iter().map(|t| t.name.schema.clone()).collect();
     schemas.extend(sequences.iter().map(|s| s.schema.clone()));
-    schemas.extend(routines.schemas.iter().cloned());
+    schemas.extend(prerequisites.schemas.iter().cloned());
     schemas.extend(views.schemas.iter().cloned());
     // public exists in every new database (and before PostgreSQL 15 is
     // owned by a superuser): it is the one schema never carried.
@@ -52,8 +59,8 @@ pub async fn read(
     schemas.remove("public");
 
     let mut objects: Vec<SchemaObject> = schema_objects(client, &schemas).await?;
-    objects.extend(routines.extensions);
-    objects.extend(routines.objects);
+    objects.extend(prerequisites.extensions);
+    objects.extend(prerequisites.objects);
     let (owners, sequence_objects): (Vec<_>, Vec<_>) = sequence_objects
         .into_iter()
         .partition(|o| o.kind == ObjectKind::SequenceOwner);
@@ -91,7 +98,7 @@ pub async fn read(
     objects.extend(views.objects);
 
     let mut warnings = warnings::not_carried(client, &relation_oids).await?;
-    warnings.extend(routines.warnings);
+    warnings.extend(prerequisites.warnings);
     warnings.extend(views.warnings);
     Ok(SchemaSection { objects, warnings })
 }
@@ -116,7 +123,7 @@ async fn schema_objects(client: &Client, schemas: &BTreeSet<String>) -> Result<V
         .iter()
         .map(|schema| {
             let mut sql = format!("CREATE SCHEMA {};", quote_ident(schema));
-            tables::push_comment(&mut sql, comments.get(schema).cloned());
+            comments::push_comment(&mut sql, comments.get(schema).cloned());
             SchemaObject::new(ObjectKind::Schema, schema.clone(), None, sql)
         })
         .collect())

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use super::tables::push_comment;
+use super::comments::push_comment;
 use crate::artifact::{ObjectKind, SchemaObject};
 use crate::catalog::Table;
-use crate::pg::QualifiedName;
+use crate::ident::QualifiedName;
 
 /// Sequences by quoted name ($1 text[]), with their options, how they are
 /// owned ('a' serial, 'i' identity) and, for serial, the owning column.

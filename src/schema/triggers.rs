@@ -4,10 +4,10 @@
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use super::tables::push_comment;
+use super::comments::push_comment;
 use crate::artifact::{ObjectKind, SchemaObject};
 use crate::catalog::{Relation, Table};
-use crate::pg::quote_ident;
+use crate::ident::quote_ident;
 
 /// User triggers of relations $1 defined there (not cloned from a parent).
 const TRIGGERS: &str = "

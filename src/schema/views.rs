@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use super::tables::relation_comments;
+use super::comments::relation_comments;
 use crate::artifact::{ObjectKind, SchemaObject};
 
 /// Views and materialized views reading any of relations $1 (not in $1).

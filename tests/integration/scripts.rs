@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::{cluster, dump, manifest_json, scratch, Run, TestDb, CALLER_VARIABLES};
+use crate::support::{caller_variables, cluster, dump, manifest_json, scratch, Run, TestDb};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -28,7 +28,7 @@ fn script(name: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
         .env("SEEDPACK", env!("CARGO_BIN_EXE_seedpack"))
         .env("PATH", path)
         .stdin(Stdio::null());
-    for var in CALLER_VARIABLES {
+    for var in caller_variables() {
         cmd.env_remove(var);
     }
     for (key, value) in env {

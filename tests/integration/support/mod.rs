@@ -248,25 +248,19 @@ pub struct Seedpack {
     secrets: Vec<String>,
 }
 
-/// The libpq and seedpack variables of the calling environment, which a
-/// test's seedpack (or script) run must not see.
-pub const CALLER_VARIABLES: [&str; 10] = [
-    "SEEDPACK_DSN",
-    "DATABASE_URL",
-    "PGHOST",
-    "PGPORT",
-    "PGUSER",
-    "PGPASSWORD",
-    "PGDATABASE",
-    "PGSSLMODE",
-    "SOURCE_DATE_EPOCH",
-    "RUST_BACKTRACE",
-];
+/// The variables of the calling environment a test's seedpack (or script)
+/// run must not see: every setting seedpack reads, and the backtrace switch
+/// (a panic must show as one, not as a backtrace the test reads past).
+pub fn caller_variables() -> impl Iterator<Item = &'static str> {
+    seedpack::env::SETTINGS
+        .into_iter()
+        .chain(["RUST_BACKTRACE"])
+}
 
 pub fn seedpack(args: &[&str]) -> Seedpack {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_seedpack"));
     cmd.args(args);
-    for var in CALLER_VARIABLES {
+    for var in caller_variables() {
         cmd.env_remove(var);
     }
     let cluster = cluster::shared();

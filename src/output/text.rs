@@ -1,14 +1,15 @@
-//! What commands print for people: summaries, previews and descriptions.
-//! JSON output is serde's; this module is the human form.
+//! The human form of what commands report: summaries, previews and
+//! descriptions, as text. (`json` is the form for programs.)
 
 use std::fmt::Write;
 
 use crate::artifact::{Manifest, MemberCheck};
 use crate::check::{CheckReport, State as CheckState};
 use crate::dump::DumpOutcome;
-use crate::history::Applied;
-use crate::ordering::Ordered;
-use crate::pg::{ConnectionTarget, QualifiedName};
+use crate::history::{Applied, TableCounts};
+use crate::ident::QualifiedName;
+use crate::load_order::LoadOrder;
+use crate::pg::ConnectionTarget;
 use crate::restore::RestoreOutcome;
 use crate::sandbox::SandboxOutcome;
 
@@ -104,17 +105,10 @@ pub fn dump_summary(outcome: &DumpOutcome) -> String {
 /// The tables a restore would replace, with their row counts now and after.
 /// `before` labels the current counts: "rows now" before, "rows before" after.
 /// A table the target lacks shows as "(new)".
-pub fn restore_preview(
-    target: &ConnectionTarget,
-    changes: &[(QualifiedName, Option<i64>, u64)],
-    before: &str,
-) -> String {
-    let rows: Vec<Vec<String>> = changes
+pub fn restore_preview(target: &ConnectionTarget, tables: &[TableCounts], before: &str) -> String {
+    let rows: Vec<Vec<String>> = tables
         .iter()
-        .map(|(name, before, after)| {
-            let before = before.map_or_else(|| "(new)".to_owned(), |n| n.to_string());
-            vec![name.to_string(), before, after.to_string()]
-        })
+        .map(|c| vec![c.table.to_string(), rows_before(c), c.after.to_string()])
         .collect();
     format!(
         "target: host {} port {} database {} user {}\n{}",
@@ -128,12 +122,7 @@ pub fn restore_preview(
 
 pub fn restore_summary(outcome: &RestoreOutcome, target: &ConnectionTarget) -> String {
     let mut out = if outcome.dry_run {
-        let changes: Vec<(QualifiedName, Option<i64>, u64)> = outcome
-            .tables
-            .iter()
-            .map(|c| (c.table.clone(), c.before, c.after))
-            .collect();
-        restore_preview(target, &changes, "rows now")
+        restore_preview(target, &outcome.tables, "rows now")
     } else {
         let rows: Vec<Vec<String>> = outcome
             .tables
@@ -141,8 +130,7 @@ pub fn restore_summary(outcome: &RestoreOutcome, target: &ConnectionTarget) -> S
             .map(|c| {
                 vec![
                     c.table.to_string(),
-                    c.before
-                        .map_or_else(|| "(new)".to_owned(), |n| n.to_string()),
+                    rows_before(c),
                     c.inserted.to_string(),
                     c.updated.to_string(),
                     c.deleted.to_string(),
@@ -192,6 +180,13 @@ pub fn restore_summary(outcome: &RestoreOutcome, target: &ConnectionTarget) -> S
     out
 }
 
+/// A table's rows before a restore; "(new)" for one the restore creates.
+fn rows_before(counts: &TableCounts) -> String {
+    counts
+        .before
+        .map_or_else(|| "(new)".to_owned(), |n| n.to_string())
+}
+
 /// The one line a restore prints when the history says it is already done.
 pub fn already_applied(applied: &Applied) -> String {
     format!(
@@ -214,17 +209,12 @@ pub fn status(table: &QualifiedName, applied: &[Applied]) -> String {
         .map(|a| {
             let rows: u64 = a
                 .tables
-                .as_array()
-                .map(|ts| {
-                    ts.iter()
-                        .filter_map(|t| t["after"].as_u64())
-                        .fold(0u64, u64::saturating_add)
-                })
-                .unwrap_or(0);
+                .iter()
+                .fold(0u64, |sum, t| sum.saturating_add(t.after));
             vec![
                 a.finished_at.clone(),
                 a.label.clone().unwrap_or_else(|| "-".into()),
-                a.mode.clone(),
+                a.mode.to_string(),
                 a.content_id[..12.min(a.content_id.len())].to_owned(),
                 rows.to_string(),
                 a.artifact.clone(),
@@ -380,7 +370,7 @@ pub fn inspect(manifest: &Manifest) -> String {
     out
 }
 
-pub fn plan(ordered: &Ordered) -> String {
+pub fn plan(ordered: &LoadOrder) -> String {
     let mut out = String::from("restore order\n");
     for (i, t) in ordered.tables.iter().enumerate() {
         let _ = writeln!(out, "  {:>3}  {}", i + 1, t.name);

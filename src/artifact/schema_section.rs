@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::pg::QualifiedName;
+use crate::ident::QualifiedName;
 
 /// The DDL an artifact carries, and what it could not carry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +115,26 @@ pub enum Phase {
 }
 
 impl ObjectKind {
+    /// As messages name it: `foreign key`, `materialized view`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Schema => "schema",
+            Self::Extension => "extension",
+            Self::Type => "type",
+            Self::Function => "function",
+            Self::Sequence => "sequence",
+            Self::Table => "table",
+            Self::Partition => "partition",
+            Self::SequenceOwner => "sequence owner",
+            Self::Constraint => "constraint",
+            Self::Index => "index",
+            Self::ForeignKey => "foreign key",
+            Self::Trigger => "trigger",
+            Self::View => "view",
+            Self::MaterializedView => "materialized view",
+        }
+    }
+
     pub fn phase(self) -> Phase {
         match self {
             Self::Schema
@@ -158,6 +178,18 @@ mod tests {
         let requirement = both.requires.expect("a requirement");
         assert_eq!(requirement.server_version_num, 180000);
         assert_eq!(requirement.feature, "virtual generated columns");
+    }
+
+    #[test]
+    fn labels_are_the_serialized_names_in_words() {
+        for kind in [
+            ObjectKind::ForeignKey,
+            ObjectKind::MaterializedView,
+            ObjectKind::Schema,
+        ] {
+            let serialized = serde_json::to_value(kind).unwrap();
+            assert_eq!(serialized.as_str().unwrap().replace('_', " "), kind.label());
+        }
     }
 
     #[test]

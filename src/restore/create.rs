@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use crate::artifact::{ObjectKind, Phase, SchemaObject, SchemaSection};
+use crate::artifact::{Phase, SchemaObject, SchemaSection};
 use crate::error::Error;
-use crate::pg::QualifiedName;
+use crate::ident::QualifiedName;
 
 /// Whether the target has each object ($1 kinds, $2 names as SQL), in order.
 const EXISTS: &str = "
@@ -30,11 +30,11 @@ const FUNCTION_BODIES_UNCHECKED: &str = "SET LOCAL check_function_bodies = off";
 
 /// The objects of a schema section a restore will create.
 #[derive(Debug, Default)]
-pub struct SchemaPlan {
+pub struct CreatePlan {
     create: Vec<SchemaObject>,
 }
 
-impl SchemaPlan {
+impl CreatePlan {
     /// Decide, before any write, what to create: everything tied to a table
     /// in `new_tables`, and every untied object the target lacks or that is
     /// about to be dropped (`dropped`, by name).
@@ -49,7 +49,7 @@ impl SchemaPlan {
             .iter()
             .filter(|o| o.table.is_none())
             .collect();
-        let kinds: Vec<String> = untied.iter().map(|o| kind_name(o.kind)).collect();
+        let kinds: Vec<String> = untied.iter().map(|o| o.kind.label().to_owned()).collect();
         let names: Vec<&str> = untied.iter().map(|o| o.name.as_str()).collect();
         let exists: Vec<bool> = client
             .query(EXISTS, &[&kinds, &names])
@@ -88,7 +88,7 @@ impl SchemaPlan {
                 if requirement.server_version_num > server_version_num {
                     return Err(Error::Refused(format!(
                         "{} {} uses {}, which this PostgreSQL {} server does not have (it needs {} or later)",
-                        kind_name(object.kind),
+                        object.kind.label(),
                         object.name,
                         requirement.feature,
                         server_version_num / 10000,
@@ -109,17 +109,9 @@ impl SchemaPlan {
         client.batch_execute(FUNCTION_BODIES_UNCHECKED).await?;
         for object in self.create.iter().filter(|o| o.kind.phase() == phase) {
             client.batch_execute(&object.sql).await.with_context(|| {
-                format!("cannot create {} {}", kind_name(object.kind), object.name)
+                format!("cannot create {} {}", object.kind.label(), object.name)
             })?;
         }
         Ok(())
     }
-}
-
-fn kind_name(kind: ObjectKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-        .replace('_', " ")
 }

@@ -4,17 +4,16 @@
 use std::collections::HashMap;
 
 use anyhow::Result;
-use serde::Serialize;
 use tokio_postgres::Client;
 
 use crate::catalog::{self, ForeignKey, Table};
-use crate::pg::QualifiedName;
-use crate::plan::{plan, Edge};
+use crate::graph::{self, Edge};
+use crate::ident::QualifiedName;
 use crate::selection::TableSelection;
 
 /// Tables in restore order with the foreign keys among them.
 #[derive(Debug)]
-pub struct Ordered {
+pub struct LoadOrder {
     pub tables: Vec<Table>,
     /// Foreign keys between the chosen tables, each with whether it needs deferral.
     pub foreign_keys: Vec<(ForeignKey, bool)>,
@@ -22,26 +21,8 @@ pub struct Ordered {
     pub self_references: Vec<QualifiedName>,
 }
 
-/// The plan as `seedpack plan --json` prints it.
-#[derive(Debug, Serialize)]
-pub struct PlanReport<'a> {
-    pub order: Vec<&'a QualifiedName>,
-    pub self_references: &'a [QualifiedName],
-    pub cycles: &'a [Vec<QualifiedName>],
-    pub foreign_keys: Vec<PlanEdge<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PlanEdge<'a> {
-    pub name: &'a str,
-    pub table: &'a QualifiedName,
-    pub references: &'a QualifiedName,
-    pub deferrable: bool,
-    pub needs_deferral: bool,
-}
-
 /// Read and order the selected tables. Call inside the dump's snapshot.
-pub async fn read(client: &Client, selection: &TableSelection) -> Result<Ordered> {
+pub async fn read(client: &Client, selection: &TableSelection) -> Result<LoadOrder> {
     let tables = selection.apply(catalog::list_tables(client).await?)?;
     let oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
     let relations = catalog::relations(client, &oids).await?;
@@ -59,46 +40,28 @@ pub async fn read(client: &Client, selection: &TableSelection) -> Result<Ordered
             to: index[&fk.referenced_oid],
         })
         .collect();
-    let plan = plan(tables.len(), &edges);
+    let sorted = graph::sort(tables.len(), &edges);
     let name = |i: usize| tables[i].name.clone();
-    let cycles = plan
+    let cycles = sorted
         .cycles
         .iter()
         .map(|c| c.iter().map(|&i| name(i)).collect())
         .collect();
-    let self_references = plan.self_references.iter().map(|&i| name(i)).collect();
-    let foreign_keys = foreign_keys.into_iter().zip(plan.needs_deferral).collect();
+    let self_references = sorted.self_references.iter().map(|&i| name(i)).collect();
+    let foreign_keys = foreign_keys
+        .into_iter()
+        .zip(sorted.needs_deferral)
+        .collect();
     let mut slots: Vec<Option<Table>> = tables.into_iter().map(Some).collect();
-    let tables = plan
+    let tables = sorted
         .order
         .iter()
         .map(|&i| slots[i].take().expect("each table ordered once"))
         .collect();
-    Ok(Ordered {
+    Ok(LoadOrder {
         tables,
         foreign_keys,
         cycles,
         self_references,
     })
-}
-
-impl Ordered {
-    pub fn report(&self) -> PlanReport<'_> {
-        PlanReport {
-            order: self.tables.iter().map(|t| &t.name).collect(),
-            self_references: &self.self_references,
-            cycles: &self.cycles,
-            foreign_keys: self
-                .foreign_keys
-                .iter()
-                .map(|(fk, needs_deferral)| PlanEdge {
-                    name: &fk.name,
-                    table: &fk.relation,
-                    references: &fk.referenced,
-                    deferrable: fk.deferrable,
-                    needs_deferral: *needs_deferral,
-                })
-                .collect(),
-        }
-    }
 }

@@ -1,13 +1,16 @@
-//! The `--json` form of what dump, restore and verify report, for scripts.
-//! (Inspect, plan, status, check and sandbox serialize their own results.)
+//! The `--json` form of what commands report, for programs: dump, restore,
+//! verify and plan have a shape of their own here; inspect, status, check
+//! and sandbox serialize their results as they are.
 
 use serde::Serialize;
 
 use crate::artifact::{Manifest, MemberCheck};
 use crate::dump::DumpOutcome;
-use crate::history::Applied;
-use crate::pg::QualifiedName;
-use crate::restore::{RestoreOutcome, TableCounts};
+use crate::history::{Applied, TableCounts};
+use crate::ident::QualifiedName;
+use crate::load_order::LoadOrder;
+use crate::mode::Mode;
+use crate::restore::RestoreOutcome;
 
 #[derive(Debug, Serialize)]
 pub struct DumpSummary<'a> {
@@ -62,6 +65,7 @@ impl<'a> DumpSummary<'a> {
                 .schema
                 .iter()
                 .flat_map(|s| &s.warnings)
+                .chain(&outcome.warnings)
                 .map(String::as_str)
                 .collect(),
         }
@@ -72,7 +76,7 @@ impl<'a> DumpSummary<'a> {
 pub struct RestoreSummary<'a> {
     pub content_id: &'a str,
     pub label: Option<&'a str>,
-    pub mode: &'static str,
+    pub mode: Mode,
     pub dry_run: bool,
     /// Set when nothing was done: the history shows this content applied.
     pub already_applied: Option<&'a Applied>,
@@ -86,7 +90,7 @@ impl<'a> RestoreSummary<'a> {
         Self {
             content_id: &outcome.manifest.content_id,
             label: outcome.manifest.label.as_deref(),
-            mode: outcome.mode.as_str(),
+            mode: outcome.mode,
             dry_run: outcome.dry_run,
             already_applied: outcome.already_applied.as_ref(),
             created_objects: outcome.created,
@@ -128,6 +132,45 @@ impl<'a> VerifySummary<'a> {
                     table: &c.table,
                     stored_bytes: c.member_bytes,
                     rows: c.rows,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The plan as `seedpack plan --json` prints it.
+#[derive(Debug, Serialize)]
+pub struct PlanReport<'a> {
+    pub order: Vec<&'a QualifiedName>,
+    pub self_references: &'a [QualifiedName],
+    pub cycles: &'a [Vec<QualifiedName>],
+    pub foreign_keys: Vec<PlanEdge<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlanEdge<'a> {
+    pub name: &'a str,
+    pub table: &'a QualifiedName,
+    pub references: &'a QualifiedName,
+    pub deferrable: bool,
+    pub needs_deferral: bool,
+}
+
+impl<'a> PlanReport<'a> {
+    pub fn new(order: &'a LoadOrder) -> Self {
+        Self {
+            order: order.tables.iter().map(|t| &t.name).collect(),
+            self_references: &order.self_references,
+            cycles: &order.cycles,
+            foreign_keys: order
+                .foreign_keys
+                .iter()
+                .map(|(fk, needs_deferral)| PlanEdge {
+                    name: &fk.name,
+                    table: &fk.relation,
+                    references: &fk.referenced,
+                    deferrable: fk.deferrable,
+                    needs_deferral: *needs_deferral,
                 })
                 .collect(),
         }

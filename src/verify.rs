@@ -1,12 +1,11 @@
-//! `seedpack verify` and `seedpack inspect`: reading an artifact without a database.
+//! `seedpack verify`: an artifact's structure, every checksum and row
+//! count, and the whole file against its sidecar, without a database.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use sha2::{Digest, Sha256};
 
-use crate::artifact::{ArtifactError, ArtifactReader, MemberCheck};
+use crate::artifact::{sha256_of, ArtifactError, ArtifactReader, MemberCheck};
 
 /// The outcome of a full verification.
 #[derive(Debug)]
@@ -22,7 +21,7 @@ pub struct Verified {
 /// sidecar when one sits beside it.
 pub fn verify(path: &Path, sha256: Option<&Path>) -> Result<Verified> {
     let reader = ArtifactReader::open(path)?;
-    let checks = reader.check_members(true, |_| {})?;
+    let checks = reader.check_members(true)?;
     let sidecar = match sha256 {
         Some(file) => {
             let text =
@@ -60,25 +59,12 @@ fn check_sidecar(path: &Path, sidecar: &Path, text: &str) -> Result<(), Artifact
         .next()
         .unwrap_or("")
         .to_ascii_lowercase();
-    let mut hasher = Sha256::new();
-    let mut file = std::fs::File::open(path).map_err(|source| ArtifactError::Unreadable {
+    let unreadable = |source| ArtifactError::Unreadable {
         path: path.display().to_string(),
         source,
-    })?;
-    let mut buf = vec![0; 1 << 16];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|source| ArtifactError::Unreadable {
-                path: path.display().to_string(),
-                source,
-            })?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    let actual = hex::encode(hasher.finalize());
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let actual = sha256_of(file).map_err(unreadable)?;
     if actual != expected {
         return Err(ArtifactError::Damaged(format!(
             "the whole file does not match {}: expected {expected}, found {actual}",

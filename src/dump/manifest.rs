@@ -1,0 +1,158 @@
+//! The manifest a dump writes, from what it read: the tables' entries with
+//! their members' checksums, the foreign keys, the sequences' states and
+//! the schema section, and the time it records.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+use tokio_postgres::Client;
+
+use crate::artifact::{
+    content_id, data_member_name, ColumnEntry, ForeignKeyEntry, Manifest, MemberSummary,
+    SchemaSection, SequenceEntry, TableEntry, TableKind, FORMAT_NAME, FORMAT_VERSION,
+};
+use crate::catalog::{self, Table};
+use crate::config::DumpConfig;
+use crate::load_order::LoadOrder;
+use crate::pg::Session;
+
+/// When a dump says it was made: now, or `SOURCE_DATE_EPOCH` so that dumps
+/// of unchanged data reproduce byte for byte.
+#[derive(Debug, Clone)]
+pub(super) struct Stamp {
+    /// Seconds since the epoch, for the tar headers.
+    pub mtime: u64,
+    /// RFC 3339 UTC, for the manifest.
+    pub created_at: String,
+}
+
+impl Stamp {
+    pub fn new(source_date_epoch: Option<u64>) -> Self {
+        let created = source_date_epoch
+            .map(|s| UNIX_EPOCH + Duration::from_secs(s))
+            .unwrap_or_else(SystemTime::now);
+        Self {
+            mtime: created
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            created_at: humantime::format_rfc3339_seconds(created).to_string(),
+        }
+    }
+}
+
+/// What the dump read in its snapshot, before the data.
+#[derive(Debug)]
+pub(super) struct Read {
+    pub order: LoadOrder,
+    pub sequences: Vec<SequenceEntry>,
+    pub schema: SchemaSection,
+}
+
+/// The manifest of a dump, once every member is written.
+pub(super) fn build(
+    config: &DumpConfig,
+    session: &Session,
+    read: Read,
+    summaries: Vec<MemberSummary>,
+    stamp: Stamp,
+) -> Manifest {
+    let tables: Vec<TableEntry> = read
+        .order
+        .tables
+        .iter()
+        .zip(summaries)
+        .enumerate()
+        .map(|(position, (table, summary))| table_entry(position, table, summary))
+        .collect();
+    let foreign_keys = foreign_key_entries(&read.order);
+    Manifest {
+        format: FORMAT_NAME.to_owned(),
+        format_version: FORMAT_VERSION,
+        seedpack_version: env!("CARGO_PKG_VERSION").to_owned(),
+        server_version: session.server_version.clone(),
+        server_version_num: session.server_version_num,
+        created_at: stamp.created_at,
+        database: config.target.database().to_owned(),
+        label: config.label.clone(),
+        content_id: content_id(&tables, &foreign_keys, &read.sequences, Some(&read.schema)),
+        tables,
+        foreign_keys,
+        cycles: read.order.cycles,
+        self_references: read.order.self_references,
+        sequences: read.sequences,
+        schema: Some(read.schema),
+        schema_only: config.schema_only,
+        unordered: !config.ordered,
+    }
+}
+
+fn foreign_key_entries(order: &LoadOrder) -> Vec<ForeignKeyEntry> {
+    order
+        .foreign_keys
+        .iter()
+        .map(|(fk, needs_deferral)| ForeignKeyEntry {
+            name: fk.name.clone(),
+            table: fk.relation.clone(),
+            references: fk.referenced.clone(),
+            definition: fk.definition.clone(),
+            deferrable: fk.deferrable,
+            initially_deferred: fk.initially_deferred,
+            needs_deferral: *needs_deferral,
+        })
+        .collect()
+}
+
+fn table_entry(position: usize, table: &Table, summary: MemberSummary) -> TableEntry {
+    TableEntry {
+        name: table.name.clone(),
+        kind: if table.partitioned {
+            TableKind::Partitioned
+        } else {
+            TableKind::Table
+        },
+        columns: table
+            .stored_columns()
+            .map(|c| ColumnEntry {
+                name: c.name.clone(),
+                type_name: c.type_name.clone(),
+            })
+            .collect(),
+        primary_key: table.primary_key.clone(),
+        rows: summary.rows,
+        bytes: summary.bytes,
+        data_sha256: summary.data_sha256,
+        member: data_member_name(position),
+        member_bytes: summary.member_bytes,
+        member_sha256: summary.member_sha256,
+    }
+}
+
+/// The sequences that go with the dumped tables, with their states.
+pub(super) async fn read_sequences(
+    client: &Client,
+    config: &DumpConfig,
+    ordered: &LoadOrder,
+) -> Result<Vec<SequenceEntry>> {
+    let oids: Vec<u32> = ordered.tables.iter().map(|t| t.oid).collect();
+    let mut schemas: Vec<String> = ordered
+        .tables
+        .iter()
+        .map(|t| t.name.schema.clone())
+        .chain(config.selection.schemas.iter().cloned())
+        .collect();
+    schemas.sort();
+    schemas.dedup();
+    let names =
+        catalog::sequences_for(client, &oids, !config.selection.names_tables(), &schemas).await?;
+    let mut sequences = Vec::with_capacity(names.len());
+    for name in names {
+        let (last_value, is_called) = catalog::sequence_state(client, &name).await?;
+        sequences.push(SequenceEntry {
+            name,
+            last_value,
+            is_called,
+        });
+    }
+    Ok(sequences)
+}

@@ -1,0 +1,70 @@
+//! Constraints defined on dumped relations: valid check constraints go
+//! inside their `CREATE TABLE`; keys, exclusion constraints and checks not
+//! yet validated are added after the data, as pg_dump does.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+
+use super::comments::push_comment;
+use super::roots::Roots;
+use crate::artifact::{ObjectKind, SchemaObject};
+use crate::ident::quote_ident;
+
+/// Constraints of relations $1 defined on the relation itself (not inherited
+/// from a parent): check constraints, keys and exclusion constraints.
+const CONSTRAINTS: &str = "
+SELECT con.conrelid, con.conname, con.contype::text AS kind, con.convalidated,
+       pg_catalog.pg_get_constraintdef(con.oid) AS definition,
+       CASE WHEN pg_catalog.obj_description(con.oid, 'pg_constraint') IS NOT NULL THEN
+         pg_catalog.format('COMMENT ON CONSTRAINT %I ON %s IS %L', con.conname,
+                         con.conrelid::regclass::text, pg_catalog.obj_description(con.oid, 'pg_constraint')) END AS comment
+FROM pg_catalog.pg_constraint con
+WHERE con.conrelid = ANY($1) AND con.conparentid = 0 AND con.conislocal
+  AND con.contype IN ('c', 'p', 'u', 'x')
+ORDER BY con.conrelid, con.conname";
+
+/// The constraints of relations `oids` (named, with whether each is
+/// partitioned, in `relations`): check constraints to put inside each
+/// relation's `CREATE TABLE`, by oid, and the post-data objects of the rest.
+pub(super) async fn read(
+    client: &Client,
+    oids: &[u32],
+    relations: &HashMap<u32, (&str, bool)>,
+    roots: &Roots<'_>,
+) -> Result<(HashMap<u32, Vec<String>>, Vec<SchemaObject>)> {
+    let mut checks: HashMap<u32, Vec<String>> = HashMap::new();
+    let mut post = Vec::new();
+    for row in client
+        .query(CONSTRAINTS, &[&oids])
+        .await
+        .context("cannot read constraints")?
+    {
+        let relation: u32 = row.get("conrelid");
+        let name: String = row.get("conname");
+        let kind: String = row.get("kind");
+        let definition: String = row.get("definition");
+        if kind == "c" && row.get::<_, bool>("convalidated") {
+            checks
+                .entry(relation)
+                .or_default()
+                .push(format!("CONSTRAINT {} {definition}", quote_ident(&name)));
+            continue;
+        }
+        let (relation_name, partitioned) = relations[&relation];
+        let mut sql = format!(
+            "ALTER TABLE {}{relation_name} ADD CONSTRAINT {} {definition};",
+            if partitioned { "" } else { "ONLY " },
+            quote_ident(&name)
+        );
+        push_comment(&mut sql, row.get("comment"));
+        post.push(SchemaObject::new(
+            ObjectKind::Constraint,
+            format!("{relation_name} {}", quote_ident(&name)),
+            Some(roots.of(relation).name.clone()),
+            sql,
+        ));
+    }
+    Ok((checks, post))
+}

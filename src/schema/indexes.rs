@@ -1,0 +1,73 @@
+//! Indexes of dumped relations that no constraint owns, created after the
+//! data (faster than maintaining them row by row), with their `CLUSTER ON`
+//! marks and comments.
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+
+use super::comments::push_comment;
+use super::roots::Roots;
+use crate::artifact::{ObjectKind, SchemaObject};
+
+/// Indexes of relations $1 that no constraint owns and no parent index
+/// attaches (those come with their constraint or parent).
+const INDEXES: &str = "
+SELECT i.indrelid, ic.oid::regclass::text AS name, pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
+       i.indisclustered, t.relkind = 'p' AS on_partitioned, t.oid::regclass::text AS table_name,
+       CASE WHEN pg_catalog.obj_description(ic.oid, 'pg_class') IS NOT NULL THEN
+         pg_catalog.format('COMMENT ON INDEX %s IS %L', ic.oid::regclass::text, pg_catalog.obj_description(ic.oid, 'pg_class')) END AS comment
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+WHERE i.indrelid = ANY($1) AND NOT ic.relispartition
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c
+                  WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+                    AND c.contype IN ('p', 'u', 'x'))
+ORDER BY 2";
+
+/// The post-data objects of the indexes of relations `oids`.
+pub(super) async fn read(
+    client: &Client,
+    oids: &[u32],
+    roots: &Roots<'_>,
+) -> Result<Vec<SchemaObject>> {
+    let mut objects = Vec::new();
+    for row in client
+        .query(INDEXES, &[&oids])
+        .await
+        .context("cannot read indexes")?
+    {
+        let name: String = row.get("name");
+        let mut definition: String = row.get("definition");
+        if row.get::<_, bool>("on_partitioned") {
+            // pg_get_indexdef says ON ONLY for a partitioned table's index;
+            // without ONLY, creating it creates and attaches the partitions'.
+            definition = definition.replacen(" ON ONLY ", " ON ", 1);
+        }
+        let mut sql = format!("{definition};");
+        if row.get::<_, bool>("indisclustered") {
+            sql.push_str(&format!(
+                "\nALTER TABLE {} CLUSTER ON {};",
+                row.get::<_, String>("table_name"),
+                unqualified(&name)
+            ));
+        }
+        push_comment(&mut sql, row.get("comment"));
+        let root = roots.of(row.get("indrelid"));
+        objects.push(SchemaObject::new(
+            ObjectKind::Index,
+            name,
+            Some(root.name.clone()),
+            sql,
+        ));
+    }
+    Ok(objects)
+}
+
+/// The last part of a quoted qualified name, for `CLUSTER ON`.
+fn unqualified(name: &str) -> &str {
+    match name.rfind("\".\"") {
+        Some(i) => &name[i + 2..],
+        None => name.rsplit('.').next().unwrap_or(name),
+    }
+}
