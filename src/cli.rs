@@ -4,16 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::error::exit_codes_help;
 use crate::mode::Mode;
 use crate::pg;
 
 /// Move PostgreSQL data between environments as one portable, checksummed file.
-///
-/// Exit codes: 0 success, 1 failure, 2 bad usage or bad input (damaged
-/// artifact, bad DSN), 3 the target refused (declined, incompatible schema,
-/// rows outside the artifact referencing it), 130 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "seedpack", version, about, long_about)]
+#[command(name = "seedpack", version, about, long_about, after_help = exit_codes_help())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

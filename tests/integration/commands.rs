@@ -362,8 +362,13 @@ fn a_reader_that_stops_early_is_not_an_error() {
     let (src, _) = fixture_pair("epipe");
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "epipe");
+    let file = artifact.to_str().unwrap();
     for args in [
-        vec!["inspect", "--json", "--file", artifact.to_str().unwrap()],
+        vec!["inspect", "--json", "--file", file],
+        vec!["inspect", "--file", file],
+        vec!["verify", "--file", file],
+        vec!["export", "--file", file],
+        vec!["completions", "bash"],
         vec!["man"],
     ] {
         // The read end is closed before seedpack writes: every write fails with EPIPE.
@@ -378,5 +383,18 @@ fn a_reader_that_stops_early_is_not_an_error() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn help_lists_every_exit_code_from_its_one_definition() {
+    let run = seedpack(&["--help"]).run().ok();
+    for status in seedpack::error::ExitStatus::ALL {
+        let entry = format!("{} {}", status.code(), status.summary());
+        assert!(
+            run.stdout.contains(&entry),
+            "--help lacks {entry:?}:\n{}",
+            run.stdout
+        );
     }
 }
