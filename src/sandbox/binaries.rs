@@ -61,13 +61,9 @@ fn is_server_dir(dir: &Path) -> bool {
         .all(|program| dir.join(program).is_file())
 }
 
-/// Whether this process runs as root.
+/// Whether this process runs as root (its effective user).
 pub fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    rustix::process::geteuid().is_root()
 }
 
 /// `program` from `bindir`, run as the `postgres` user when we are root.

@@ -8,7 +8,7 @@
 //! on any error and on Ctrl-C, unless `--keep` asks to leave it running.
 
 pub mod binaries;
-mod cluster;
+pub mod cluster;
 
 use std::path::PathBuf;
 use std::time::Duration;

