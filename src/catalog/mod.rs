@@ -8,7 +8,8 @@
 mod read;
 
 pub use read::{
-    foreign_keys, list_tables, relations, sequence_state, sequences_for, tables_named, triggers,
+    foreign_keys, list_tables, qualified, relations, sequence_state, sequences_for, tables_named,
+    triggers,
 };
 
 use crate::ident::QualifiedName;

@@ -38,7 +38,7 @@ WHERE c.relkind IN ('r', 'p')";
 
 /// Live columns of tables $1, in column order.
 const COLUMNS: &str = "
-SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
+SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type_name,
        a.attnotnull, a.atthasdef, a.attgenerated <> '' AS generated, a.attidentity <> '' AS identity
 FROM pg_catalog.pg_attribute a
 WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
@@ -50,7 +50,7 @@ SELECT con.conrelid,
        ARRAY(SELECT a.attname::text
              FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-             ORDER BY k.ord)
+             ORDER BY k.ord) AS columns
 FROM pg_catalog.pg_constraint con
 WHERE con.contype = 'p' AND con.conrelid = ANY($1)";
 
@@ -71,17 +71,17 @@ ORDER BY t.root, r.level, n.nspname, c.relname";
 /// Foreign keys defined on, or pointing at, relations $1. Only top-level
 /// constraints (conparentid = 0): the clones on partitions come and go with them.
 const FOREIGN_KEYS: &str = "
-SELECT con.conname, con.conrelid, rn.nspname, r.relname,
-       COALESCE(pg_catalog.pg_partition_root(con.conrelid), con.conrelid)::oid,
-       COALESCE(pg_catalog.pg_partition_root(con.confrelid), con.confrelid)::oid,
-       fn.nspname, f.relname,
+SELECT con.conname, con.conrelid, rn.nspname AS relation_schema, r.relname AS relation_name,
+       COALESCE(pg_catalog.pg_partition_root(con.conrelid), con.conrelid)::oid AS table_oid,
+       COALESCE(pg_catalog.pg_partition_root(con.confrelid), con.confrelid)::oid AS referenced_oid,
+       fn.nspname AS referenced_schema, f.relname AS referenced_name,
        ARRAY(SELECT a.attname::text
              FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-             ORDER BY k.ord),
-       pg_catalog.pg_get_constraintdef(con.oid),
+             ORDER BY k.ord) AS columns,
+       pg_catalog.pg_get_constraintdef(con.oid) AS definition,
        con.condeferrable, con.condeferred,
-       pg_catalog.obj_description(con.oid, 'pg_constraint')
+       pg_catalog.obj_description(con.oid, 'pg_constraint') AS comment
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class r ON r.oid = con.conrelid
 JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
@@ -95,7 +95,7 @@ ORDER BY rn.nspname, r.relname, con.conname";
 /// there, and their clones on partitions, which PostgreSQL 13 marks
 /// internal (later majors do not); never the foreign keys' internal ones.
 const TRIGGERS: &str = "
-SELECT n.nspname, c.relname, t.tgname, t.tgenabled::text
+SELECT n.nspname, c.relname, t.tgname, t.tgenabled::text AS state
 FROM pg_catalog.pg_trigger t
 JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -148,10 +148,10 @@ pub async fn tables_named(client: &Client, names: &[QualifiedName]) -> Result<Ve
 
 fn table_from_row(row: &tokio_postgres::Row) -> Table {
     Table {
-        oid: row.get(0),
-        name: QualifiedName::new(row.get::<_, String>(1), row.get::<_, String>(2)),
-        partitioned: row.get(3),
-        has_children: row.get(4),
+        oid: row.get("oid"),
+        name: qualified(row, "nspname", "relname"),
+        partitioned: row.get("partitioned"),
+        has_children: row.get("has_children"),
         columns: Vec::new(),
         primary_key: Vec::new(),
     }
@@ -165,14 +165,17 @@ async fn with_columns(client: &Client, mut tables: Vec<Table>) -> Result<Vec<Tab
         .await
         .context("cannot read columns")?
     {
-        columns.entry(row.get(0)).or_default().push(Column {
-            name: row.get(1),
-            type_name: row.get(2),
-            not_null: row.get(3),
-            has_default: row.get(4),
-            generated: row.get(5),
-            identity: row.get(6),
-        });
+        columns
+            .entry(row.get("attrelid"))
+            .or_default()
+            .push(Column {
+                name: row.get("attname"),
+                type_name: row.get("type_name"),
+                not_null: row.get("attnotnull"),
+                has_default: row.get("atthasdef"),
+                generated: row.get("generated"),
+                identity: row.get("identity"),
+            });
     }
     let mut keys: HashMap<u32, Vec<String>> = HashMap::new();
     for row in client
@@ -180,7 +183,7 @@ async fn with_columns(client: &Client, mut tables: Vec<Table>) -> Result<Vec<Tab
         .await
         .context("cannot read primary keys")?
     {
-        keys.insert(row.get(0), row.get(1));
+        keys.insert(row.get("conrelid"), row.get("columns"));
     }
     for table in &mut tables {
         table.columns = columns.remove(&table.oid).unwrap_or_default();
@@ -198,9 +201,9 @@ pub async fn relations(client: &Client, table_oids: &[u32]) -> Result<Vec<Relati
     Ok(rows
         .iter()
         .map(|row| Relation {
-            oid: row.get(0),
-            name: QualifiedName::new(row.get::<_, String>(1), row.get::<_, String>(2)),
-            table_oid: row.get(3),
+            oid: row.get("relid"),
+            name: qualified(row, "nspname", "relname"),
+            table_oid: row.get("root"),
         })
         .collect())
 }
@@ -214,17 +217,17 @@ pub async fn foreign_keys(client: &Client, relation_oids: &[u32]) -> Result<Vec<
     Ok(rows
         .iter()
         .map(|row| ForeignKey {
-            name: row.get(0),
-            relation_oid: row.get(1),
-            relation: QualifiedName::new(row.get::<_, String>(2), row.get::<_, String>(3)),
-            table_oid: row.get(4),
-            referenced_oid: row.get(5),
-            referenced: QualifiedName::new(row.get::<_, String>(6), row.get::<_, String>(7)),
-            columns: row.get(8),
-            definition: row.get(9),
-            deferrable: row.get(10),
-            initially_deferred: row.get(11),
-            comment: row.get(12),
+            name: row.get("conname"),
+            relation_oid: row.get("conrelid"),
+            relation: qualified(row, "relation_schema", "relation_name"),
+            table_oid: row.get("table_oid"),
+            referenced_oid: row.get("referenced_oid"),
+            referenced: qualified(row, "referenced_schema", "referenced_name"),
+            columns: row.get("columns"),
+            definition: row.get("definition"),
+            deferrable: row.get("condeferrable"),
+            initially_deferred: row.get("condeferred"),
+            comment: row.get("comment"),
         })
         .collect())
 }
@@ -237,10 +240,10 @@ pub async fn triggers(client: &Client, relation_oids: &[u32]) -> Result<Vec<Trig
         .context("cannot read triggers")?;
     rows.iter()
         .map(|row| {
-            let code: String = row.get(3);
+            let code: String = row.get("state");
             Ok(Trigger {
-                relation: QualifiedName::new(row.get::<_, String>(0), row.get::<_, String>(1)),
-                name: row.get(2),
+                relation: qualified(row, "nspname", "relname"),
+                name: row.get("tgname"),
                 state: TriggerState::from_catalog(&code)
                     .with_context(|| format!("unknown trigger state {code:?}"))?,
             })
@@ -262,7 +265,7 @@ pub async fn sequences_for(
         .context("cannot read sequences")?;
     Ok(rows
         .iter()
-        .map(|row| QualifiedName::new(row.get::<_, String>(0), row.get::<_, String>(1)))
+        .map(|row| qualified(row, "nspname", "relname"))
         .collect())
 }
 
@@ -272,5 +275,10 @@ pub async fn sequence_state(client: &Client, sequence: &QualifiedName) -> Result
         .query_one(&sql::read_sequence(sequence), &[])
         .await
         .with_context(|| format!("cannot read sequence {sequence}"))?;
-    Ok((row.get(0), row.get(1)))
+    Ok((row.get("last_value"), row.get("is_called")))
+}
+
+/// A schema-qualified name from two text columns of `row`.
+pub fn qualified(row: &tokio_postgres::Row, schema: &str, name: &str) -> QualifiedName {
+    QualifiedName::new(row.get::<_, String>(schema), row.get::<_, String>(name))
 }

@@ -75,7 +75,10 @@ pub async fn plan(
             .await
             .context("cannot read table sizes and key statistics")?;
         for (&i, row) in splittable.iter().zip(rows) {
-            histograms[i] = Some((row.get::<_, i64>(0), row.get::<_, Option<Vec<String>>>(1)));
+            histograms[i] = Some((
+                row.get::<_, i64>("bytes"),
+                row.get::<_, Option<Vec<String>>>("bounds"),
+            ));
         }
     }
     let mut parts = Vec::with_capacity(tables.len());
@@ -110,10 +113,10 @@ pub async fn plan(
 /// in the order of `$1`) as text; `NULL` where the table was never analyzed,
 /// or where the column is an array (its bounds would not read back as text[]).
 const HISTOGRAMS: &str = "\
-SELECT pg_catalog.pg_relation_size(k.oid),
+SELECT pg_catalog.pg_relation_size(k.oid) AS bytes,
        (SELECT s.histogram_bounds::text::text[] FROM pg_catalog.pg_stats s
          WHERE s.schemaname = n.nspname AND s.tablename = c.relname
-           AND s.attname = k.col AND NOT s.inherited AND t.typcategory <> 'A')
+           AND s.attname = k.col AND NOT s.inherited AND t.typcategory <> 'A') AS bounds
   FROM unnest($1::oid[], $2::text[]) WITH ORDINALITY AS k(oid, col, position)
   JOIN pg_catalog.pg_class c ON c.oid = k.oid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

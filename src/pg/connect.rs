@@ -73,16 +73,16 @@ pub async fn connect(target: &ConnectionTarget) -> Result<Session> {
     // server_version_num is the stable, comparable form (150018 = 15.18).
     let row = client
         .query_one(
-            "SELECT current_setting('server_version'), \
-                    current_setting('server_version_num')::int4",
+            "SELECT current_setting('server_version') AS version, \
+                    current_setting('server_version_num')::int4 AS version_num",
             &[],
         )
         .await
         .context("cannot read the server version")?;
-    let version_num: i32 = row.get(1);
+    let version_num: i32 = row.get("version_num");
     Ok(Session {
         client,
-        server_version: row.get(0),
+        server_version: row.get("version"),
         server_version_num: u32::try_from(version_num).unwrap_or(0),
     })
 }

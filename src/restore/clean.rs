@@ -18,7 +18,7 @@ use super::target::Target;
 /// Existing views of the artifact, by name: ($1 names) -> (artifact name,
 /// oid, the server's own quoting of the name, which is what DROP uses).
 const EXISTING: &str = "
-SELECT u.name, pg_catalog.to_regclass(u.name)::oid, pg_catalog.to_regclass(u.name)::text
+SELECT u.name, pg_catalog.to_regclass(u.name)::oid AS oid, pg_catalog.to_regclass(u.name)::text AS quoted
 FROM unnest($1::text[]) WITH ORDINALITY AS u(name, i)
 WHERE pg_catalog.to_regclass(u.name) IS NOT NULL
 ORDER BY u.i";
@@ -86,7 +86,7 @@ impl Clean {
             .await
             .context("cannot look up the artifact's views")?
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .map(|r| (r.get("name"), r.get("oid"), r.get("quoted")))
             .collect();
 
         let table_oids: Vec<u32> = target.tables.iter().map(|t| t.oid).collect();

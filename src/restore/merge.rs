@@ -23,7 +23,7 @@ SELECT con.conname,
        ARRAY(SELECT a.attname::text
              FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-             ORDER BY k.ord)
+             ORDER BY k.ord) AS columns
 FROM pg_catalog.pg_constraint con
 WHERE con.conrelid = $1 AND con.contype IN ('p', 'u') AND con.conparentid = 0
 ORDER BY con.contype = 'p' DESC, con.conname
@@ -57,8 +57,8 @@ pub async fn keys(
             .with_context(|| format!("cannot read the keys of {}", table.name))?
             .ok_or_else(|| refuse("has no primary key or unique constraint"))?;
         let key = MergeKey {
-            constraint: row.get(0),
-            columns: row.get(1),
+            constraint: row.get("conname"),
+            columns: row.get("columns"),
         };
         let entry = entries
             .iter()

@@ -192,7 +192,7 @@ pub async fn check_sequences(client: &Client, manifest: &Manifest) -> Result<()>
         .await
         .context("cannot look up the target sequences")?
         .iter()
-        .map(|row| QualifiedName::new(row.get::<_, String>(0), row.get::<_, String>(1)))
+        .map(|row| catalog::qualified(row, "nspname", "relname"))
         .collect();
     for sequence in &manifest.sequences {
         if !found.contains(&sequence.name) {

@@ -8,9 +8,9 @@ use tokio_postgres::Client;
 
 /// Comments on relations $1 and their columns, as statements.
 const RELATION_COMMENTS: &str = "
-SELECT c.oid, pg_catalog.format('COMMENT ON %s %s IS %L',
+SELECT c.oid AS relation, pg_catalog.format('COMMENT ON %s %s IS %L',
          CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
-         c.oid::regclass::text, d.description)
+         c.oid::regclass::text, d.description) AS statement
 FROM pg_catalog.pg_description d
 JOIN pg_catalog.pg_class c ON d.classoid = 'pg_catalog.pg_class'::regclass AND d.objoid = c.oid
 WHERE c.oid = ANY($1) AND d.objsubid = 0
@@ -34,7 +34,10 @@ pub(super) async fn relation_comments(
         .await
         .context("cannot read comments")?
     {
-        comments.entry(row.get(0)).or_default().push(row.get(1));
+        comments
+            .entry(row.get("relation"))
+            .or_default()
+            .push(row.get("statement"));
     }
     Ok(comments)
 }

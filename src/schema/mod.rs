@@ -108,6 +108,7 @@ pub async fn read(
 async fn schema_objects(client: &Client, schemas: &BTreeSet<String>) -> Result<Vec<SchemaObject>> {
     const COMMENTS: &str = "
         SELECT n.nspname, pg_catalog.format('COMMENT ON SCHEMA %I IS %L', n.nspname, d.description)
+               AS statement
         FROM pg_catalog.pg_namespace n
         JOIN pg_catalog.pg_description d
           ON d.classoid = 'pg_catalog.pg_namespace'::regclass AND d.objoid = n.oid
@@ -117,7 +118,7 @@ async fn schema_objects(client: &Client, schemas: &BTreeSet<String>) -> Result<V
         .query(COMMENTS, &[&names])
         .await?
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
+        .map(|r| (r.get("nspname"), r.get("statement")))
         .collect();
     Ok(schemas
         .iter()

@@ -15,13 +15,13 @@ use crate::ident::QualifiedName;
 /// Sequences by quoted name ($1 text[]), with their options, how they are
 /// owned ('a' serial, 'i' identity) and, for serial, the owning column.
 pub(super) const SEQUENCES: &str = "
-SELECT s.seqrelid::regclass::text, pg_catalog.format_type(s.seqtypid, NULL),
+SELECT s.seqrelid::regclass::text AS name, pg_catalog.format_type(s.seqtypid, NULL) AS type_name,
        s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
-       d.deptype::text, d.refobjid,
+       d.deptype::text AS owned, d.refobjid AS owner,
        CASE WHEN a.attname IS NOT NULL THEN
-            pg_catalog.format('%s.%I', d.refobjid::regclass::text, a.attname) END,
+            pg_catalog.format('%s.%I', d.refobjid::regclass::text, a.attname) END AS owner_column,
        CASE WHEN pg_catalog.obj_description(s.seqrelid, 'pg_class') IS NOT NULL THEN
-         pg_catalog.format('COMMENT ON SEQUENCE %s IS %L', s.seqrelid::regclass::text, pg_catalog.obj_description(s.seqrelid, 'pg_class')) END
+         pg_catalog.format('COMMENT ON SEQUENCE %s IS %L', s.seqrelid::regclass::text, pg_catalog.obj_description(s.seqrelid, 'pg_class')) END AS comment
 FROM pg_catalog.pg_sequence s
 LEFT JOIN pg_catalog.pg_depend d
        ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = s.seqrelid
@@ -47,23 +47,23 @@ pub async fn sequences(
         .await
         .context("cannot read sequence definitions")?
     {
-        let name: String = row.get(0);
-        let deptype: Option<String> = row.get(8);
+        let name: String = row.get("name");
+        let deptype: Option<String> = row.get("owned");
         if deptype.as_deref() == Some("i") {
             continue;
         }
-        let options = SequenceOptions::from_row(&row, 1);
+        let options = SequenceOptions::from_row(&row);
         let mut sql = format!("CREATE SEQUENCE {name} AS {};", options.render_with_type());
-        push_comment(&mut sql, row.get(11));
+        push_comment(&mut sql, row.get("comment"));
         create.push(SchemaObject::new(
             ObjectKind::Sequence,
             name.clone(),
             None,
             sql,
         ));
-        let owner: Option<u32> = row.get(9);
+        let owner: Option<u32> = row.get("owner");
         if let (Some("a"), Some(table)) = (deptype.as_deref(), owner.and_then(|o| by_oid.get(&o))) {
-            let column: String = row.get(10);
+            let column: String = row.get("owner_column");
             owners.push(SchemaObject::new(
                 ObjectKind::SequenceOwner,
                 name.clone(),
@@ -88,15 +88,16 @@ pub(super) struct SequenceOptions {
 }
 
 impl SequenceOptions {
-    pub(super) fn from_row(row: &tokio_postgres::Row, first: usize) -> Self {
+    /// From a row of [`SEQUENCES`].
+    pub(super) fn from_row(row: &tokio_postgres::Row) -> Self {
         Self {
-            type_name: row.get(first),
-            start: row.get(first + 1),
-            increment: row.get(first + 2),
-            min: row.get(first + 3),
-            max: row.get(first + 4),
-            cache: row.get(first + 5),
-            cycle: row.get(first + 6),
+            type_name: row.get("type_name"),
+            start: row.get("seqstart"),
+            increment: row.get("seqincrement"),
+            min: row.get("seqmin"),
+            max: row.get("seqmax"),
+            cache: row.get("seqcache"),
+            cycle: row.get("seqcycle"),
         }
     }
 

@@ -232,8 +232,8 @@ async fn identity_sequence_options(
         .await
         .context("cannot read identity sequences")?
     {
-        let name: String = row.get(0);
-        let rendered = SequenceOptions::from_row(&row, 1).render();
+        let name: String = row.get("name");
+        let rendered = SequenceOptions::from_row(&row).render();
         options.insert(name, rendered);
     }
     Ok(options)

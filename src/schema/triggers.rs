@@ -11,10 +11,10 @@ use crate::ident::quote_ident;
 
 /// User triggers of relations $1 defined there (not cloned from a parent).
 const TRIGGERS: &str = "
-SELECT t.tgrelid, t.tgname, pg_catalog.pg_get_triggerdef(t.oid), t.tgenabled::text,
-       t.tgrelid::regclass::text,
+SELECT t.tgrelid, t.tgname, pg_catalog.pg_get_triggerdef(t.oid) AS definition,
+       t.tgenabled::text AS state, t.tgrelid::regclass::text AS relation_name,
        CASE WHEN pg_catalog.obj_description(t.oid, 'pg_trigger') IS NOT NULL THEN
-         pg_catalog.format('COMMENT ON TRIGGER %I ON %s IS %L', t.tgname, t.tgrelid::regclass::text, pg_catalog.obj_description(t.oid, 'pg_trigger')) END
+         pg_catalog.format('COMMENT ON TRIGGER %I ON %s IS %L', t.tgname, t.tgrelid::regclass::text, pg_catalog.obj_description(t.oid, 'pg_trigger')) END AS comment
 FROM pg_catalog.pg_trigger t
 WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal AND t.tgparentid = 0
 ORDER BY t.tgrelid, t.tgname";
@@ -32,16 +32,16 @@ pub async fn triggers(
         .await
         .context("cannot read triggers")?
     {
-        let relation: u32 = row.get(0);
-        let name: String = row.get(1);
+        let relation: u32 = row.get("tgrelid");
+        let name: String = row.get("tgname");
         let table = relations
             .iter()
             .find(|r| r.oid == relation)
             .and_then(|r| tables.iter().find(|t| t.oid == r.table_oid))
             .context("trigger on an unknown relation")?;
-        let relation_name: String = row.get(4);
-        let mut sql = format!("{};", row.get::<_, String>(2));
-        let state = match row.get::<_, String>(3).as_str() {
+        let relation_name: String = row.get("relation_name");
+        let mut sql = format!("{};", row.get::<_, String>("definition"));
+        let state = match row.get::<_, String>("state").as_str() {
             "D" => Some("DISABLE"),
             "R" => Some("ENABLE REPLICA"),
             "A" => Some("ENABLE ALWAYS"),
@@ -53,7 +53,7 @@ pub async fn triggers(
                 quote_ident(&name)
             ));
         }
-        push_comment(&mut sql, row.get(5));
+        push_comment(&mut sql, row.get("comment"));
         objects.push(SchemaObject::new(
             ObjectKind::Trigger,
             format!("{relation_name} {}", quote_ident(&name)),

@@ -25,16 +25,16 @@ WITH reads AS (
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
     WHERE r.ev_class = $1 AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid <> $1
 )
-SELECT c.oid::regclass::text, c.relkind = 'm', pg_catalog.pg_get_viewdef(c.oid),
-       c.reloptions::text[], n.nspname,
-       ARRAY(SELECT x.refobjid FROM reads x ORDER BY x.refobjid),
-       ARRAY(SELECT x.refobjid::regclass::text FROM reads x ORDER BY x.refobjid)
+SELECT c.oid::regclass::text AS name, c.relkind = 'm' AS materialized,
+       pg_catalog.pg_get_viewdef(c.oid) AS definition, c.reloptions::text[] AS options, n.nspname,
+       ARRAY(SELECT x.refobjid FROM reads x ORDER BY x.refobjid) AS reads,
+       ARRAY(SELECT x.refobjid::regclass::text FROM reads x ORDER BY x.refobjid) AS read_names
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.oid = $1";
 
 /// Indexes of materialized views $1.
 const MATVIEW_INDEXES: &str = "
-SELECT i.indrelid, pg_catalog.pg_get_indexdef(i.indexrelid)
+SELECT i.indrelid, pg_catalog.pg_get_indexdef(i.indexrelid) AS definition
 FROM pg_catalog.pg_index i WHERE i.indrelid = ANY($1) ORDER BY 2";
 
 #[derive(Debug, Default)]
@@ -67,7 +67,7 @@ pub async fn read(client: &Client, relation_oids: &[u32]) -> Result<Views> {
             .await
             .context("cannot read views")?
         {
-            let oid: u32 = row.get(0);
+            let oid: u32 = row.get("ev_class");
             if waiting.contains_key(&oid) {
                 continue;
             }
@@ -78,13 +78,13 @@ pub async fn read(client: &Client, relation_oids: &[u32]) -> Result<Views> {
             waiting.insert(
                 oid,
                 Candidate {
-                    name: view.get(0),
-                    materialized: view.get(1),
-                    definition: view.get(2),
-                    options: view.get(3),
-                    schema: view.get(4),
-                    reads: view.get(5),
-                    read_names: view.get(6),
+                    name: view.get("name"),
+                    materialized: view.get("materialized"),
+                    definition: view.get("definition"),
+                    options: view.get("options"),
+                    schema: view.get("nspname"),
+                    reads: view.get("reads"),
+                    read_names: view.get("read_names"),
                 },
             );
         }
@@ -159,7 +159,10 @@ async fn add_comments_and_indexes(client: &Client, views: &mut Views) -> Result<
         .await
         .context("cannot read materialized view indexes")?
     {
-        indexes.entry(row.get(0)).or_default().push(row.get(1));
+        indexes
+            .entry(row.get("indrelid"))
+            .or_default()
+            .push(row.get("definition"));
     }
     for (object, oid) in views.objects.iter_mut().zip(&views.oids) {
         for statement in indexes
