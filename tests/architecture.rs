@@ -10,6 +10,29 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+/// The floors of `src/`, lowest first, by top-level module (CONTRIBUTING.md
+/// draws them). A file may import from its own floor or any floor below.
+const FLOORS: [&[&str]; 8] = [
+    &[
+        "ident",
+        "error",
+        "env",
+        "graph",
+        "mode",
+        "progress",
+        "atomic_file",
+    ],
+    &["artifact"],
+    &["pg"],
+    &["catalog", "selection", "load_order"],
+    &["schema"],
+    &["cli", "config"],
+    &[
+        "dump", "restore", "verify", "check", "plan", "export", "history", "sandbox",
+    ],
+    &["output", "docs"],
+];
+
 const MAX_FILE_LINES: usize = 500;
 const MAX_FUNCTION_LINES: usize = 80;
 
@@ -296,6 +319,33 @@ fn imports_between_files_form_no_circle() {
             circle.join(" -> ")
         );
     }
+}
+
+/// The floor of a file, by its top-level module; the crate root is above all.
+fn floor(file: &SourceFile) -> usize {
+    match file.module.first() {
+        None => FLOORS.len(),
+        Some(top) => FLOORS
+            .iter()
+            .position(|floor| floor.contains(&top.as_str()))
+            .unwrap_or_else(|| {
+                panic!("module {top} is on no floor: add it to FLOORS and CONTRIBUTING.md")
+            }),
+    }
+}
+
+#[test]
+fn imports_point_down_the_floors() {
+    let files = source_files();
+    let mut upward = Vec::new();
+    for (name, targets) in import_graph(&files) {
+        for target in targets {
+            if floor(&files[&target]) > floor(&files[&name]) {
+                upward.push(format!("{name} -> {target}"));
+            }
+        }
+    }
+    assert!(upward.is_empty(), "imports pointing up a floor: {upward:?}");
 }
 
 #[test]

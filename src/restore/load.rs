@@ -13,7 +13,7 @@ use futures_util::SinkExt;
 use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
-use crate::artifact::{check_data, ArtifactError, ArtifactReader, DataDigest, TableEntry};
+use crate::artifact::{check_data, ArtifactError, ArtifactReader, Digesting, TableEntry};
 use crate::ident::QualifiedName;
 use crate::pg::sql;
 use crate::progress::Progress;
@@ -44,8 +44,7 @@ pub async fn load_table(
     let source = Arc::clone(reader);
     let producer = tokio::task::spawn_blocking(move || -> Result<()> {
         let entry = &source.manifest().tables[position];
-        let mut data = source.table_data(position)?;
-        let mut digest = DataDigest::new();
+        let mut data = Digesting::new(source.table_data(position)?);
         loop {
             let mut buf = vec![0; CHUNK];
             let n = read_full(&mut data, &mut buf)
@@ -54,13 +53,12 @@ pub async fn load_table(
                 break;
             }
             buf.truncate(n);
-            digest.update(&buf);
             if tx.blocking_send(Bytes::from(buf)).is_err() {
                 // The loader stopped; its error is the one to report.
                 return Ok(());
             }
         }
-        check_data(entry, digest)?;
+        check_data(entry, data.finish())?;
         Ok(())
     });
 
