@@ -3,23 +3,26 @@
 //!
 //! # Architecture
 //!
+//! Floors, each importing only from itself and the floors below
+//! (CONTRIBUTING.md maps every file; `tests/architecture.rs` holds the rule):
+//!
 //! ```text
-//! cli ──► config ──► dump ────► pg (connect, quoting, SQL) ──► catalog ──► plan
-//!                      │                                          (pure)
-//!                      └──► artifact (tar + gzip COPY text + manifest; no database types)
-//!                 ──► restore ─► artifact reader ─► target checks ─► one transaction
+//! lib (dispatch) ─ output (text, JSON, bars, prompt)  ─ docs
+//! engines        ─ dump, restore, verify, check, plan, export, history, sandbox
+//! configs        ─ cli (clap types) -> config (resolved once)
+//! schema         ─ the DDL a dump carries, through the server's deparsers
+//! catalog        ─ pg_catalog -> plain data; selection; load_order
+//! database       ─ pg: connecting, TLS, session settings, the SQL naming tables
+//! file format    ─ artifact: tar + gzip COPY text + manifest; no database types
+//! ground         ─ ident, error, env, graph, mode, progress, atomic_file
 //! ```
 //!
 //! - [`cli`] holds clap types only; [`config`] turns them, once, into
 //!   validated configurations, so core modules never see the command line.
-//! - [`pg`] is the only place identifiers reach SQL; values are bind parameters.
-//! - [`catalog`] reads pg_catalog into plain data; [`plan`] orders tables by
-//!   their foreign keys and finds cycles, with no I/O.
-//! - [`schema`] reads the DDL of what a dump holds through the server's
-//!   deparsers.
-//! - [`artifact`] is the file format; [`dump`] writes it and [`restore`]
-//!   applies it; [`progress`] is the only module that knows indicatif.
-//! - [`error`] holds the typed conditions and their exit codes.
+//! - Engines return outcomes; [`output`] alone prints them, as text, JSON or
+//!   nothing, and reports an error once with its [`error::ExitStatus`].
+//! - Identifiers reach SQL through [`ident`] only; values are bind parameters.
+//! - [`graph`] orders tables by their foreign keys and finds cycles, with no I/O.
 
 pub mod artifact;
 pub mod atomic_file;
@@ -66,25 +69,44 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Export(_) => "no script was written (standard output may hold part of one)",
         _ => "nothing was changed",
     };
+    let printer = Printer::new(format(&cli.command));
     let result = tokio::select! {
-        result = dispatch(cli.command) => result,
+        result = dispatch(cli.command, &printer) => result,
         _ = tokio::signal::ctrl_c() => Err(Error::Interrupted { outcome }.into()),
     };
-    result.unwrap_or_else(|error| output::report_error(&error))
+    match result {
+        Ok(()) => ExitStatus::Success,
+        Err(error) => output::report_error(&error),
+    }
+}
+
+/// How the command's outcome is printed: from its `--json` and `--quiet`,
+/// where it has them.
+fn format(command: &Command) -> Format {
+    let (json, quiet) = match command {
+        Command::Dump(args) => (args.json, args.quiet),
+        Command::Restore(args) => (args.json, args.quiet),
+        Command::Verify(args) => (args.json, args.quiet),
+        Command::Inspect(args) => (args.json, false),
+        Command::Status(args) => (args.json, false),
+        Command::Check(args) => (args.json, false),
+        Command::Plan(args) => (args.json, false),
+        Command::Sandbox(args) => (args.json, false),
+        Command::Export(_) | Command::Completions(_) | Command::Man(_) => (false, false),
+    };
+    Format::from_flags(json, quiet)
 }
 
 /// Resolve the command's configuration, run its engine, print its outcome.
-async fn dispatch(command: Command) -> Result<ExitStatus> {
+async fn dispatch(command: Command, printer: &Printer) -> Result<()> {
     match command {
         Command::Dump(args) => {
             let config = DumpConfig::from_args(&args)?;
-            let printer = Printer::new(Format::from_flags(args.json, args.quiet));
             let outcome = dump::run(&config, &printer.bars()).await?;
             printer.dump(&outcome)?;
         }
         Command::Restore(args) => {
             let config = RestoreConfig::from_args(&args)?;
-            let printer = Printer::new(Format::from_flags(args.json, args.quiet));
             let bars = printer.bars();
             let outcome = if args.yes {
                 restore::run(&config, &restore::Agree, &bars).await?
@@ -94,7 +116,6 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
             printer.restore(&outcome, &config.target)?;
         }
         Command::Verify(args) => {
-            let printer = Printer::new(Format::from_flags(args.json, args.quiet));
             let (path, sha256) = (args.file.clone(), args.sha256.clone());
             let verified =
                 tokio::task::spawn_blocking(move || verify::verify(&path, sha256.as_deref()))
@@ -103,23 +124,23 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
         }
         Command::Inspect(args) => {
             let reader = artifact::ArtifactReader::open(&args.file)?;
-            Printer::new(Format::from_flags(args.json, false)).inspect(reader.manifest())?;
+            printer.inspect(reader.manifest())?;
         }
         Command::Status(args) => {
             let config = StatusConfig::from_args(&args)?;
             let applied = history::status(&config).await?;
-            Printer::new(Format::from_flags(args.json, false)).status(&config.history, &applied)?;
+            printer.status(&config.history, &applied)?;
         }
         Command::Check(args) => {
             let config = CheckConfig::from_args(&args)?;
             let checked = check::run(&config).await?;
-            Printer::new(Format::from_flags(args.json, false)).check(&checked)?;
+            printer.check(&checked)?;
             checked.drift()?;
         }
         Command::Plan(args) => {
             let config = PlanConfig::from_args(&args)?;
             let order = plan::run(&config).await?;
-            Printer::new(Format::from_flags(args.json, false)).plan(&order)?;
+            printer.plan(&order)?;
         }
         Command::Export(args) => {
             let cli::ExportFormat::Sql = args.format;
@@ -131,21 +152,17 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
         }
         Command::Sandbox(args) => {
             let config = SandboxConfig::from_args(&args);
-            let printer = Printer::new(Format::from_flags(args.json, false));
             let outcome = sandbox::run(&config, &printer.bars()).await?;
             printer.sandbox(&outcome)?;
             outcome.check.drift()?;
         }
         Command::Completions(args) => {
-            Printer::new(Format::Human).document(&docs::completions(args.shell)?)?;
+            printer.document(&docs::completions(args.shell)?)?;
         }
-        Command::Man(args) => {
-            let printer = Printer::new(Format::Human);
-            match &args.output_dir {
-                Some(dir) => printer.paths(&docs::man_pages(dir)?)?,
-                None => printer.document(&docs::man_page()?)?,
-            }
-        }
+        Command::Man(args) => match &args.output_dir {
+            Some(dir) => printer.paths(&docs::man_pages(dir)?)?,
+            None => printer.document(&docs::man_page()?)?,
+        },
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }

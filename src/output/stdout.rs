@@ -9,7 +9,7 @@ use std::io::{self, Write};
 #[error("standard output was closed")]
 pub struct StdoutClosed;
 
-/// Standard output whose closed-pipe errors carry [`StdoutClosed`], so that
+/// Standard output whose closed-pipe errors carry `StdoutClosed`, so that
 /// the error report tells them from a broken connection to a server.
 #[derive(Debug)]
 pub struct Stdout(io::Stdout);
