@@ -12,29 +12,22 @@ use crate::pg::sql::{self, TriggerState};
 /// Disable every enabled user trigger, one relation at a time (disabling on
 /// a partitioned table does not reach triggers defined on its partitions).
 pub async fn disable_triggers(client: &Client, triggers: &[Trigger]) -> Result<()> {
-    for trigger in triggers
-        .iter()
-        .filter(|t| t.state != TriggerState::Disabled)
-    {
-        client
-            .batch_execute(&sql::set_trigger_state(
-                &trigger.relation,
-                &trigger.name,
-                TriggerState::Disabled,
-            ))
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot disable trigger {} on {}",
-                    trigger.name, trigger.relation
-                )
-            })?;
-    }
-    Ok(())
+    set_trigger_states(client, triggers, "disable", |_| TriggerState::Disabled).await
 }
 
 /// Put every trigger back in the state it had (enabled, replica, always).
 pub async fn restore_triggers(client: &Client, triggers: &[Trigger]) -> Result<()> {
+    set_trigger_states(client, triggers, "re-enable", |t| t.state).await
+}
+
+/// Set each trigger that was not disabled to `state(trigger)`; a failure
+/// says it could not `verb` the trigger, naming it.
+async fn set_trigger_states(
+    client: &Client,
+    triggers: &[Trigger],
+    verb: &str,
+    state: impl Fn(&Trigger) -> TriggerState,
+) -> Result<()> {
     for trigger in triggers
         .iter()
         .filter(|t| t.state != TriggerState::Disabled)
@@ -43,12 +36,12 @@ pub async fn restore_triggers(client: &Client, triggers: &[Trigger]) -> Result<(
             .batch_execute(&sql::set_trigger_state(
                 &trigger.relation,
                 &trigger.name,
-                trigger.state,
+                state(trigger),
             ))
             .await
             .with_context(|| {
                 format!(
-                    "cannot re-enable trigger {} on {}",
+                    "cannot {verb} trigger {} on {}",
                     trigger.name, trigger.relation
                 )
             })?;
