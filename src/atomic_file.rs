@@ -2,9 +2,11 @@
 //! their directory, fsynced, renamed over the final name, and the directory
 //! fsynced so the rename survives a crash. Dropped before `commit`, the
 //! temporary file is deleted and nothing appears under the final name.
+//! The file's mode is 0666 less the process's umask, as `pg_dump`'s is.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -23,9 +25,12 @@ impl AtomicFile {
         let dir = parent_dir(path);
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create directory {}", dir.display()))?;
+        // Created 0666 less the umask, as pg_dump's files are (and as a
+        // container's other user may need to read them), not tempfile's 0600.
         let temporary = tempfile::Builder::new()
             .prefix(".seedpack-")
             .suffix(".partial")
+            .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(dir)
             .with_context(|| format!("cannot create a file in {}", dir.display()))?;
         Ok(Self {

@@ -18,7 +18,7 @@ pub enum ExitStatus {
     BadInput,
     /// The target refused: declined, incompatible, referenced.
     Refused,
-    /// Interrupted (Ctrl-C), as shells report SIGINT.
+    /// Interrupted (Ctrl-C, SIGTERM); 130 as shells report SIGINT.
     Interrupted,
 }
 
@@ -50,7 +50,7 @@ impl ExitStatus {
             Self::Refused => {
                 "the target refused (declined, incompatible schema, rows outside the artifact referencing it)"
             }
-            Self::Interrupted => "interrupted",
+            Self::Interrupted => "interrupted (Ctrl-C, SIGTERM)",
         }
     }
 
@@ -75,7 +75,9 @@ impl ExitStatus {
                  artifact referencing it, objects outside the artifact depending on what `--clean` would \
                  drop, a table without a key in `upsert` or `insert-missing` mode"
             }
-            Self::Interrupted => "interrupted (Ctrl-C); a restore rolls back, a dump leaves no file",
+            Self::Interrupted => {
+                "interrupted (Ctrl-C, SIGTERM); a restore rolls back, a dump leaves no file, a sandbox's server stops"
+            }
         }
     }
 }
@@ -137,9 +139,13 @@ pub enum Error {
     #[error("{differing} of {total} tables differ from the artifact or are missing")]
     Drift { differing: usize, total: usize },
 
-    /// The user interrupted the command; `outcome` says what state was left.
-    #[error("interrupted: {outcome}")]
-    Interrupted { outcome: &'static str },
+    /// A signal (Ctrl-C, SIGTERM) stopped the command; `outcome` says what
+    /// state was left.
+    #[error("interrupted ({signal}): {outcome}")]
+    Interrupted {
+        signal: &'static str,
+        outcome: &'static str,
+    },
 }
 
 impl Error {
@@ -177,6 +183,6 @@ mod tests {
             help.starts_with("Exit codes: 0 success, 1 failure, 2 bad usage"),
             "{help}"
         );
-        assert!(help.contains("130 interrupted"), "{help}");
+        assert!(help.contains("130 interrupted (Ctrl-C, SIGTERM)"), "{help}");
     }
 }

@@ -57,11 +57,12 @@ use config::{CheckConfig, DumpConfig, PlanConfig, RestoreConfig, SandboxConfig, 
 use error::{Error, ExitStatus};
 use output::{Format, Printer};
 
-/// Run one command to completion, or until Ctrl-C, which is handled here
-/// and only here: the command's future is dropped, which closes its
-/// connection, so an open restore transaction rolls back and a dump's
-/// temporary file is removed. An error is reported once, by the output
-/// layer; the status says how the process ends.
+/// Run one command to completion, or until Ctrl-C or SIGTERM (`docker
+/// stop`, a cancelled CI job, a Kubernetes Job ending), which are handled
+/// here and only here: the command's future is dropped, which closes its
+/// connection, so an open restore transaction rolls back, a dump's
+/// temporary file is removed and a sandbox's server is stopped. An error is
+/// reported once, by the output layer; the status says how the process ends.
 pub async fn run(cli: Cli) -> ExitStatus {
     let outcome = match &cli.command {
         Command::Restore(_) => "the restore transaction was rolled back; nothing was changed",
@@ -72,11 +73,28 @@ pub async fn run(cli: Cli) -> ExitStatus {
     let printer = Printer::new(format(&cli.command));
     let result = tokio::select! {
         result = dispatch(cli.command, &printer) => result,
-        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted { outcome }.into()),
+        signal = interrupted() => Err(Error::Interrupted { signal, outcome }.into()),
     };
     match result {
         Ok(()) => ExitStatus::Success,
         Err(error) => output::report_error(&error),
+    }
+}
+
+/// Wait for SIGINT or SIGTERM; returns the signal's name. A handler that
+/// cannot be installed leaves that signal's default action in place.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    let terminated = async {
+        match terminate.as_mut() {
+            Some(terminate) => terminate.recv().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = terminated => "SIGTERM",
     }
 }
 

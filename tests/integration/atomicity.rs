@@ -48,29 +48,32 @@ fn killing_the_client_mid_restore_leaves_the_target_as_it_was() {
 }
 
 #[test]
-fn ctrl_c_mid_restore_rolls_back_and_exits_130() {
+fn ctrl_c_or_sigterm_mid_restore_rolls_back_and_exits_130() {
     let shared = cluster::shared();
     let (src, dst) = (source(shared, "sigint"), target(shared, "sigint"));
     let dir = scratch();
     let artifact = dump(&src, dir.path(), "a");
-    let holder = Holder::sequence(&dst, "public.big_id_seq");
-    let before = dst.snapshot();
-    let child = restore_until_blocked(&dst, &artifact, &[]);
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(
-        stderr.contains("rolled back; nothing was changed"),
-        "{stderr}"
-    );
-    holder.release();
-    wait_until_no_seedpack_session(&dst);
-    assert_eq!(dst.snapshot(), before);
+    for signal in ["INT", "TERM"] {
+        // The holder's nextval moves the sequence outside any transaction.
+        let holder = Holder::sequence(&dst, "public.big_id_seq");
+        let before = dst.snapshot();
+        let child = restore_until_blocked(&dst, &artifact, &[]);
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "SIG{signal}: {stderr}");
+        assert!(
+            stderr.contains(&format!("interrupted (SIG{signal}): the restore transaction was rolled back; nothing was changed")),
+            "{stderr}"
+        );
+        holder.release();
+        wait_until_no_seedpack_session(&dst);
+        assert_eq!(dst.snapshot(), before);
+    }
 }
 
 #[test]

@@ -398,3 +398,60 @@ fn help_lists_every_exit_code_from_its_one_definition() {
         );
     }
 }
+
+#[test]
+fn files_written_honour_the_umask_as_pg_dump_does() {
+    use std::os::unix::fs::PermissionsExt;
+    let (src, _) = fixture_pair("umask");
+    let url = src.url();
+    for (umask, expected) in [("022", 0o644), ("027", 0o640)] {
+        let dir = scratch();
+        let artifact = dir.path().join("a.seedpack");
+        let script = dir.path().join("a.sql.gz");
+        let under_umask = |args: &[&str]| {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+                .arg(env!("CARGO_BIN_EXE_seedpack"))
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        };
+        under_umask(&["dump", "-q", "--dsn", &url, "-o", artifact.to_str().unwrap()]);
+        under_umask(&[
+            "export",
+            "--file",
+            artifact.to_str().unwrap(),
+            "-o",
+            script.to_str().unwrap(),
+        ]);
+        let sidecar = dir.path().join("a.seedpack.sha256");
+        for file in [&artifact, &sidecar, &script] {
+            let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, expected, "{} under umask {umask}: {mode:o}", file.display());
+        }
+    }
+}
+
+#[test]
+fn export_into_head_ends_quietly_every_time() {
+    let src = crate::support::TestDb::new("export_head").with_sql(
+        "CREATE TABLE public.rows (id int PRIMARY KEY, payload text);
+         INSERT INTO public.rows SELECT i, md5(i::text) FROM generate_series(1, 50000) i;",
+    );
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "head");
+    for run in 0..40 {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg("set -o pipefail; \"$0\" export --file \"$1\" | head -n 3 >/dev/null")
+            .arg(env!("CARGO_BIN_EXE_seedpack"))
+            .arg(&artifact)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "run {run}: {stderr}");
+        assert!(stderr.is_empty(), "run {run}: {stderr}");
+    }
+}

@@ -89,20 +89,22 @@ fn a_server_that_is_still_starting_is_retried_until_connect_timeout() {
 }
 
 #[test]
-fn ctrl_c_during_a_dump_leaves_no_file_and_exits_130() {
+fn ctrl_c_or_sigterm_during_a_dump_leaves_no_file_and_exits_130() {
     let db = big_source(cluster::shared(), "dump_sigint");
-    let dir = scratch();
-    let child = dump_until_writing(&db, dir.path());
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("no artifact was written"), "{stderr}");
-    assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
+    for signal in ["INT", "TERM"] {
+        let dir = scratch();
+        let child = dump_until_writing(&db, dir.path());
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "SIG{signal}: {stderr}");
+        assert!(stderr.contains(&format!("interrupted (SIG{signal}): no artifact was written")), "{stderr}");
+        assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
+    }
 }
 
 #[test]

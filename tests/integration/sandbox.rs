@@ -111,3 +111,48 @@ fn sandbox_refuses_a_damaged_artifact_before_starting_a_server() {
         run.stderr
     );
 }
+
+#[test]
+fn sigterm_stops_the_sandbox_server_and_removes_it() {
+    let src = crate::support::TestDb::new("sandbox_term").with_sql(
+        "CREATE TABLE public.big (id int PRIMARY KEY, payload text);
+         INSERT INTO public.big SELECT i, repeat(md5(i::text), 3) FROM generate_series(1, 400000) i;",
+    );
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "term");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+        .to_string();
+    let child = seedpack(&["sandbox", "--file", artifact.to_str().unwrap(), "--port", &port])
+        .env("SEEDPACK_PG_BINDIR", &bindir())
+        .spawn();
+    let admin = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
+    let started = std::time::Instant::now();
+    // Wait until the restore is loading into the sandbox, then stop it as
+    // `docker stop` would.
+    while cluster::psql(
+        &src.cluster.psql,
+        &admin,
+        "SELECT 1/count(*) FROM pg_stat_activity WHERE application_name = 'seedpack' AND query LIKE 'COPY%'",
+    )
+    .is_err()
+    {
+        assert!(started.elapsed().as_secs() < 60, "the sandbox never started loading");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted (SIGTERM)"), "{stderr}");
+    assert!(
+        cluster::psql(&src.cluster.psql, &admin, "SELECT 1").is_err(),
+        "the sandbox server is still running after SIGTERM"
+    );
+}
