@@ -70,6 +70,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Export(_) => "no script was written (standard output may hold part of one)",
         _ => "nothing was changed",
     };
+    progress::on_notice(output::notice);
     let printer = Printer::new(format(&cli.command));
     let result = tokio::select! {
         result = dispatch(cli.command, &printer) => result,

@@ -1,5 +1,6 @@
-//! What long-running work reports as it goes, as a trait: dump and restore
-//! call it; the output layer draws it (`output::bars`) or not at all.
+//! What long-running work reports as it goes: progress over tables, as a
+//! trait dump and restore call and the output layer draws (`output::bars`)
+//! or not; and one-line notices of waits, which the output layer prints.
 
 /// Progress of a dump or restore over its tables.
 pub trait Progress: Send + Sync {
@@ -46,4 +47,20 @@ impl Progress for Unseen {
 
 impl TableProgress for Unseen {
     fn advance(&mut self, _: &[u8]) {}
+}
+
+/// Where notices go: set once by the output layer; until then, nowhere.
+static NOTICES: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+/// Send notices (`notice`) to `print` from now on. The first call wins.
+pub fn on_notice(print: fn(&str)) {
+    let _ = NOTICES.set(print);
+}
+
+/// Tell the person waiting about something that takes a while but is no
+/// problem (yet): a server not accepting connections, retried.
+pub fn notice(text: &str) {
+    if let Some(print) = NOTICES.get() {
+        print(text);
+    }
 }

@@ -166,6 +166,15 @@ impl Printer {
     }
 }
 
+/// Print a notice (`progress::notice`) on standard error, when that is a
+/// terminal: someone is watching a wait; logs get only the outcome.
+pub fn notice(text: &str) {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        eprintln!("seedpack: {text}");
+    }
+}
+
 /// Print a warning on standard error.
 fn warn(text: &str) {
     eprintln!("seedpack: warning: {text}");

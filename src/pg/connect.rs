@@ -10,6 +10,7 @@ use tokio_postgres::{Client, Config, NoTls, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::ConnectionTarget;
+use crate::progress;
 
 /// Session settings as pg_dump fixes them: text output that any major
 /// reads back to the same value, and no search path for names to resolve
@@ -52,6 +53,7 @@ pub async fn connect(target: &ConnectionTarget) -> Result<Session> {
     let tls = target.tls.client_config()?;
     let deadline = Instant::now() + target.retry_for;
     let mut pause = Duration::from_millis(100);
+    let mut waiting = false;
     let client = loop {
         let attempt = match &tls {
             None => open(&target.config, NoTls).await,
@@ -60,6 +62,14 @@ pub async fn connect(target: &ConnectionTarget) -> Result<Session> {
         match attempt {
             Ok(client) => break client,
             Err(e) if is_transient(&e) && Instant::now() + pause < deadline => {
+                if !waiting {
+                    waiting = true;
+                    progress::notice(&format!(
+                        "{} is not accepting connections yet; retrying for up to {}",
+                        target.endpoint(),
+                        humantime::format_duration(target.retry_for)
+                    ));
+                }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(2));
             }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use tokio_postgres::config::Host;
 
+use super::conninfo::take_tls_options;
 use super::tls::{SslMode, TlsSettings};
-use super::tls_options::take_tls_options;
 use crate::env;
 use crate::error::Error;
 
@@ -58,16 +58,25 @@ impl ConnectionTarget {
     /// Resolve a connection string (URL or key=value), or none, with the
     /// libpq variables filling what it leaves out.
     pub fn resolve(dsn: Option<&str>, lookup: Env<'_>) -> Result<Self, Error> {
-        let dsn = dsn
+        let given = dsn
             .map(str::to_owned)
             .or_else(|| lookup(env::SEEDPACK_DSN))
-            .or_else(|| lookup(env::DATABASE_URL))
-            .unwrap_or_default();
+            .or_else(|| lookup(env::DATABASE_URL));
+        let from_variables = [env::PGHOST, env::PGPORT, env::PGUSER, env::PGDATABASE]
+            .iter()
+            .any(|name| lookup(name).is_some_and(|v| !v.is_empty()));
+        if given.is_none() && !from_variables {
+            return Err(Error::BadDsn(
+                "no database given: pass --dsn, or set SEEDPACK_DSN, DATABASE_URL or PGHOST/PGDATABASE"
+                    .into(),
+            ));
+        }
+        let dsn = given.unwrap_or_default();
         let (rest, tls_options) = take_tls_options(&dsn)?;
         let mut config = if rest.trim().is_empty() {
             tokio_postgres::Config::new()
         } else {
-            tokio_postgres::Config::from_str(&rest).map_err(|e| Error::BadDsn(e.to_string()))?
+            tokio_postgres::Config::from_str(&rest).map_err(parse_error)?
         };
         let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let tls = tls_settings(&tls_options, &var)?;
@@ -85,6 +94,11 @@ impl ConnectionTarget {
     pub fn retrying_for(mut self, window: Duration) -> Self {
         self.retry_for = window;
         self
+    }
+
+    /// `host:port`, for messages.
+    pub fn endpoint(&self) -> String {
+        format!("{}:{}", self.host(), self.port())
     }
 
     pub fn host(&self) -> String {
@@ -106,6 +120,16 @@ impl ConnectionTarget {
     pub fn user(&self) -> &str {
         self.config.get_user().unwrap_or("")
     }
+}
+
+/// tokio-postgres's reason a connection string does not parse. Its own
+/// message says only "invalid connection string"; the reason under it names
+/// an option, never a value.
+fn parse_error(error: tokio_postgres::Error) -> Error {
+    let reason = std::error::Error::source(&error)
+        .map(|source| source.to_string())
+        .unwrap_or_else(|| error.to_string());
+    Error::BadDsn(reason)
 }
 
 /// The TLS options: the connection string's, else the libpq variables'.
@@ -165,7 +189,10 @@ fn fill_from_environment(
         let user = var(env::PGUSER)
             .or_else(|| var(env::USER))
             .or_else(|| var(env::LOGNAME))
-            .ok_or_else(|| Error::BadDsn("no user given (set one in the DSN or PGUSER)".into()))?;
+            .or_else(os_user)
+            .ok_or_else(|| {
+                Error::BadDsn("no user given, and no login name to default to: set PGUSER".into())
+            })?;
         config.user(user);
     }
     if config.get_dbname().is_none() {
@@ -187,6 +214,18 @@ fn fill_from_environment(
         config.application_name("seedpack");
     }
     Ok(())
+}
+
+/// The name of the user this process runs as, from the password database,
+/// as libpq takes it when no user is given.
+fn os_user() -> Option<String> {
+    let uid = rustix::process::geteuid().as_raw().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_owned())
+    })
 }
 
 /// libpq's default: the Unix socket directory when it exists, else localhost.
@@ -285,5 +324,72 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, Error::BadDsn(_)));
         assert!(!err.to_string().contains("hunter2"));
+    }
+
+    /// Connection strings of many shapes, right and wrong, with passwords
+    /// of awkward characters: whatever resolves or fails, no run of four
+    /// characters of the password shows in the message or in the target's
+    /// Display or Debug. (The password's alphabet shares no four characters
+    /// with any message.) Left out: `postgres://app:PASS` with one '@' in
+    /// PASS and a host name after it, which is a well-formed URL whose host
+    /// is the password's tail; no parser can tell.
+    #[test]
+    fn no_shape_of_connection_string_shows_its_password() {
+        const ALPHABET: &[u8] = b"QXZJVWY0123456789@/:?#=' \"\\%&,";
+        const SHAPES: [&str; 16] = [
+            "postgres://app:{P}@host/db",
+            "postgres://app:{E}@host/db",
+            "postgress://app:{P}@host/db",
+            "postgresql:/app:{P}@host/db",
+            "postgres://app:{P}@host:5432x/db",
+            "postgres://app:{P}@h1:5432,h2:x/db?sslmode=require",
+            "postgres://app:{P}@/db",
+            "postgres://app:{P}@",
+            "postgres://app:{E}@host/db?sslmode={P}",
+            "host=h password={P} dbname=d",
+            "host=h password='{Q}' dbname=d",
+            "host=h password='{P}",
+            "password={P}",
+            "{P}",
+            "host=h user=app password={Q} prot=1",
+            "host=h sslmode={P} password='{Q}'",
+        ];
+        let mut seed: u64 = 0x5eed_5eed;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        let env = env_of(&[]);
+        for case in 0..4000 {
+            let length = 8 + next() % 12;
+            let password: String = (0..length)
+                .map(|_| ALPHABET[next() % ALPHABET.len()] as char)
+                .collect();
+            let encoded = percent_encoding::utf8_percent_encode(
+                &password,
+                percent_encoding::NON_ALPHANUMERIC,
+            )
+            .to_string();
+            let quoted = password.replace('\\', "\\\\").replace('\'', "\\'");
+            let shape = SHAPES[case % SHAPES.len()];
+            let dsn = shape
+                .replace("{P}", &password)
+                .replace("{E}", &encoded)
+                .replace("{Q}", &quoted);
+            let shown = match ConnectionTarget::resolve(Some(&dsn), &env) {
+                Ok(target) => format!("{target} {target:?}"),
+                Err(e) => e.to_string(),
+            };
+            let chars: Vec<char> = password.chars().collect();
+            for run in chars.windows(4) {
+                let run: String = run.iter().collect();
+                assert!(
+                    !shown.contains(&run),
+                    "shape {shape:?} with password {password:?} shows {run:?}: {shown}"
+                );
+            }
+        }
     }
 }

@@ -3,10 +3,10 @@
 //! identifier is spliced into SQL; values always travel as bind parameters.
 
 mod connect;
+mod conninfo;
 mod dsn;
 pub mod sql;
 pub mod tls;
-mod tls_options;
 
 pub use connect::{connect, Session};
 pub use dsn::{ConnectionTarget, RETRY_FOR_DEFAULT};

@@ -43,10 +43,18 @@ impl SslMode {
             "require" => Self::Require,
             "verify-ca" => Self::VerifyCa,
             "verify-full" => Self::VerifyFull,
-            other => {
+            // A word is quoted back; anything else may be a password in
+            // the wrong place.
+            other if other.len() <= 20 && other.chars().all(|c| c.is_ascii_lowercase() || c == '-') => {
                 return Err(Error::BadDsn(format!(
                     "sslmode {other:?} is not one of disable, allow, prefer, require, verify-ca, verify-full"
                 )))
+            }
+            _ => {
+                return Err(Error::BadDsn(
+                    "sslmode is not one of disable, allow, prefer, require, verify-ca, verify-full"
+                        .into(),
+                ))
             }
         })
     }

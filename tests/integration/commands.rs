@@ -416,9 +416,20 @@ fn files_written_honour_the_umask_as_pg_dump_does() {
                 .args(args)
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
-        under_umask(&["dump", "-q", "--dsn", &url, "-o", artifact.to_str().unwrap()]);
+        under_umask(&[
+            "dump",
+            "-q",
+            "--dsn",
+            &url,
+            "-o",
+            artifact.to_str().unwrap(),
+        ]);
         under_umask(&[
             "export",
             "--file",
@@ -429,7 +440,12 @@ fn files_written_honour_the_umask_as_pg_dump_does() {
         let sidecar = dir.path().join("a.seedpack.sha256");
         for file in [&artifact, &sidecar, &script] {
             let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, expected, "{} under umask {umask}: {mode:o}", file.display());
+            assert_eq!(
+                mode,
+                expected,
+                "{} under umask {umask}: {mode:o}",
+                file.display()
+            );
         }
     }
 }

@@ -61,18 +61,53 @@ fn the_dsn_comes_from_flag_seedpack_dsn_database_url_or_pg_variables() {
 }
 
 #[test]
-fn a_malformed_dsn_is_bad_input() {
-    let run = seedpack(&[
-        "plan",
-        "--dsn",
-        "postgres://u:pw-in-bad-dsn@host:notaport/db",
-    ])
-    .secret("pw-in-bad-dsn")
-    .run()
-    .expect_code(2);
+fn a_malformed_dsn_names_the_problem_and_never_the_password() {
+    let secret = "pw-in-bad-dsn";
+    let cases = [
+        (
+            "postgres://u:pw-in-bad-dsn@host:notaport/db",
+            "bad port \"notaport\"",
+        ),
+        (
+            "postgress://app:pw-in-bad-dsn@host/db",
+            "unknown scheme \"postgress\"",
+        ),
+        (
+            "postgres://app:pw-in@bad-dsn@host/db",
+            "unencoded '@': write it as %40",
+        ),
+        (
+            "host=h prot=1 password=pw-in-bad-dsn",
+            "unknown option \"prot\"",
+        ),
+        (
+            "host=h port=39574x password=pw-in-bad-dsn",
+            "bad port \"39574x\"",
+        ),
+        ("host=h password=pw-in bad-dsn", "needs quotes"),
+    ];
+    for (dsn, expected) in cases {
+        let run = seedpack(&["plan", "--dsn", dsn])
+            .secret(secret)
+            .secret("bad-dsn")
+            .run()
+            .expect_code(2);
+        assert!(
+            run.stderr
+                .starts_with("seedpack: error: invalid connection string: ")
+                && run.stderr.contains(expected),
+            "{dsn}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn no_database_given_is_said_so() {
+    let run = seedpack(&["plan"]).run().expect_code(2);
     assert!(
         run.stderr
-            .starts_with("seedpack: error: invalid connection string"),
+            .contains("no database given: pass --dsn, or set SEEDPACK_DSN, DATABASE_URL"),
         "{}",
         run.stderr
     );

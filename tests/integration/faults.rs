@@ -63,6 +63,12 @@ fn a_server_that_is_still_starting_is_retried_until_connect_timeout() {
         .run()
         .expect_code(1);
     assert!(run.stderr.contains("refused"), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().count(),
+        1,
+        "no notice in logs: {}",
+        run.stderr
+    );
     assert!(
         started.elapsed() >= Duration::from_millis(1500),
         "{:?}",
@@ -86,6 +92,27 @@ fn a_server_that_is_still_starting_is_retried_until_connect_timeout() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // On a terminal the wait is said once, however many attempts it took.
+    own.stop_immediately();
+    let command = format!(
+        "{} plan --connect-timeout 2s --dsn '{}'",
+        env!("CARGO_BIN_EXE_seedpack"),
+        db.url()
+    );
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux script(1) is needed for the terminal tests");
+    own.restart();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let notice = format!(
+        "seedpack: 127.0.0.1:{} is not accepting connections yet; retrying for up to 2s",
+        own.port
+    );
+    assert_eq!(text.matches(&notice).count(), 1, "{text}");
+    assert!(!text.contains(&own.owner_password), "{text}");
 }
 
 #[test]
@@ -102,7 +129,12 @@ fn ctrl_c_or_sigterm_during_a_dump_leaves_no_file_and_exits_130() {
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(130), "SIG{signal}: {stderr}");
-        assert!(stderr.contains(&format!("interrupted (SIG{signal}): no artifact was written")), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "interrupted (SIG{signal}): no artifact was written"
+            )),
+            "{stderr}"
+        );
         assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
     }
 }

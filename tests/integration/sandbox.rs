@@ -125,9 +125,15 @@ fn sigterm_stops_the_sandbox_server_and_removes_it() {
         .unwrap()
         .port()
         .to_string();
-    let child = seedpack(&["sandbox", "--file", artifact.to_str().unwrap(), "--port", &port])
-        .env("SEEDPACK_PG_BINDIR", &bindir())
-        .spawn();
+    let child = seedpack(&[
+        "sandbox",
+        "--file",
+        artifact.to_str().unwrap(),
+        "--port",
+        &port,
+    ])
+    .env("SEEDPACK_PG_BINDIR", &bindir())
+    .spawn();
     let admin = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
     let started = std::time::Instant::now();
     // Wait until the restore is loading into the sandbox, then stop it as
