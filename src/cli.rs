@@ -80,6 +80,13 @@ pub struct SelectOpts {
     /// Leave this table out, written as for --table (repeatable)
     #[arg(long = "exclude-table", value_name = "TABLE")]
     pub excluded: Vec<String>,
+    /// Also cover the migration tools' bookkeeping tables (schema_migrations,
+    /// ar_internal_metadata, _prisma_migrations, flyway_schema_history,
+    /// alembic_version, django_migrations, ...), left out by default so a
+    /// restore never overwrites the target's migration state. A table named
+    /// with --table is covered anyway
+    #[arg(long)]
+    pub include_migration_tables: bool,
 }
 
 #[derive(Debug, Args)]

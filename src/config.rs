@@ -122,6 +122,7 @@ fn selection(opts: &SelectOpts) -> Result<TableSelection, Error> {
         schemas: opts.schemas.clone(),
         tables: parse(&opts.tables)?,
         excluded: parse(&opts.excluded)?,
+        include_migration_tables: opts.include_migration_tables,
     })
 }
 

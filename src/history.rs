@@ -3,16 +3,18 @@
 //! apply a no-op.
 //!
 //! The table (`seedpack.history` unless `--history-table` says otherwise)
-//! is created on first use and written in the restore's own transaction, so
+//! is created on first use, with a comment that keeps it out of dumps, and
+//! written in the restore's own transaction, so
 //! a row exists exactly when the data committed.
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use tokio_postgres::Client;
 
+use crate::catalog::HISTORY_COMMENT;
 use crate::config::StatusConfig;
 use crate::env;
-use crate::ident::{quote_ident, QualifiedName};
+use crate::ident::{quote_ident, quote_literal, QualifiedName};
 use crate::mode::Mode;
 use crate::pg;
 
@@ -85,10 +87,14 @@ fn create_sql(table: &QualifiedName) -> String {
              applied_by       text NOT NULL,
              client           text NOT NULL
          );
-         CREATE INDEX IF NOT EXISTS {index} ON {table} (content_id, mode);",
+         CREATE INDEX IF NOT EXISTS {index} ON {table} (content_id, mode);
+         COMMENT ON TABLE {table} IS {comment};",
         schema = quote_ident(&table.schema),
         table = table.quoted(),
         index = quote_ident(&format!("{}_content_id_mode", table.name)),
+        comment = quote_literal(&format!(
+            "{HISTORY_COMMENT} what seedpack applied to this database; never dumped"
+        )),
     )
 }
 
@@ -181,14 +187,16 @@ fn applied_from_row(row: &tokio_postgres::Row) -> Result<Applied> {
 /// Record an apply, creating the table on first use, inside the caller's
 /// transaction.
 pub async fn record(client: &Client, table: &QualifiedName, record: &Record<'_>) -> Result<()> {
-    client
-        .batch_execute(&create_sql(table))
-        .await
-        .with_context(|| {
-            format!(
-                "cannot create the history table {table} (use --history-table, or --no-history)"
-            )
-        })?;
+    if !exists(client, table).await? {
+        client
+            .batch_execute(&create_sql(table))
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot create the history table {table} (use --history-table, or --no-history)"
+                )
+            })?;
+    }
     let who = client_identity();
     let sql = format!(
         "INSERT INTO {} (content_id, label, artifact, mode, tables, seedpack_version,

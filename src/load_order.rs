@@ -19,11 +19,14 @@ pub struct LoadOrder {
     pub foreign_keys: Vec<(ForeignKey, bool)>,
     pub cycles: Vec<Vec<QualifiedName>>,
     pub self_references: Vec<QualifiedName>,
+    /// Migration bookkeeping tables the selection left out.
+    pub left_out: Vec<QualifiedName>,
 }
 
 /// Read and order the selected tables. Call inside the dump's snapshot.
 pub async fn read(client: &Client, selection: &TableSelection) -> Result<LoadOrder> {
-    let tables = selection.apply(catalog::list_tables(client).await?)?;
+    let selected = selection.apply(catalog::list_tables(client).await?)?;
+    let tables = selected.tables;
     let oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
     let relations = catalog::relations(client, &oids).await?;
     let relation_oids: Vec<u32> = relations.iter().map(|r| r.oid).collect();
@@ -63,5 +66,6 @@ pub async fn read(client: &Client, selection: &TableSelection) -> Result<LoadOrd
         foreign_keys,
         cycles,
         self_references,
+        left_out: selected.left_out,
     })
 }

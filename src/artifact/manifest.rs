@@ -46,6 +46,10 @@ pub struct Manifest {
     /// key order, so the data checksums hold for this file only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unordered: bool,
+    /// Migration bookkeeping tables the dump was asked to carry: a restore
+    /// loads a migration table only when it is listed here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub migration_tables: Vec<QualifiedName>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -15,6 +15,14 @@ pub use read::{
 use crate::ident::QualifiedName;
 use crate::pg::sql::TriggerState;
 
+/// seedpack's own schema: its history and nothing of the application's.
+/// Never dumped, compared or cleaned.
+pub const OWN_SCHEMA: &str = "seedpack";
+
+/// How every history table's comment starts, wherever `--history-table`
+/// put it, so that no dump carries one.
+pub const HISTORY_COMMENT: &str = "seedpack history:";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
     pub name: String,

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use super::{Column, ForeignKey, Relation, Table, Trigger};
+use super::{Column, ForeignKey, Relation, Table, Trigger, HISTORY_COMMENT, OWN_SCHEMA};
 use crate::ident::QualifiedName;
 use crate::pg::sql::{self, TriggerState};
 
 /// Ordinary and partitioned tables that are not partitions, outside the
-/// system schemas, not owned by an extension.
+/// system schemas, not owned by an extension, and not seedpack's own: its
+/// schema ($1) and any history table elsewhere (its comment starts with $2).
 const LIST_TABLES: &str = "
 SELECT c.oid, n.nspname, c.relname, c.relkind = 'p' AS partitioned,
        c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
@@ -20,6 +21,8 @@ FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
   AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+  AND n.nspname <> $1
+  AND NOT starts_with(COALESCE(pg_catalog.obj_description(c.oid, 'pg_class'), ''), $2)
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                   WHERE d.classid = 'pg_catalog.pg_class'::regclass
                     AND d.objid = c.oid AND d.deptype = 'e')
@@ -105,7 +108,8 @@ ORDER BY n.nspname, c.relname, t.tgname";
 
 /// Sequences that belong with tables $1: owned by one of their columns
 /// (serial, identity), or used by one of their column defaults; and with $2,
-/// every other sequence in schemas $3 that no extension owns.
+/// every other sequence in schemas $3 that no extension and no table left
+/// out of the dump (seedpack's history, a migration table) owns.
 const SEQUENCES: &str = "
 SELECT n.nspname, c.relname
 FROM pg_catalog.pg_class c
@@ -123,13 +127,18 @@ WHERE c.relkind = 'S' AND (
    OR ($2 AND n.nspname = ANY($3)
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                        WHERE d.classid = 'pg_catalog.pg_class'::regclass
-                         AND d.objid = c.oid AND d.deptype = 'e')))
+                         AND d.objid = c.oid AND d.deptype = 'e')
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                       WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
+                         AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                         AND d.deptype IN ('a', 'i') AND d.refobjid <> ALL($1))))
 ORDER BY n.nspname, c.relname";
 
-/// Every user table, with columns and primary keys, in (schema, name) order.
+/// Every user table, with columns and primary keys, in (schema, name) order;
+/// seedpack's own tables are never among them.
 pub async fn list_tables(client: &Client) -> Result<Vec<Table>> {
     let rows = client
-        .query(LIST_TABLES, &[])
+        .query(LIST_TABLES, &[&OWN_SCHEMA, &HISTORY_COMMENT])
         .await
         .context("cannot list tables")?;
     with_columns(client, rows.iter().map(table_from_row).collect()).await

@@ -15,6 +15,7 @@ use crate::catalog::{self, Table};
 use crate::config::DumpConfig;
 use crate::load_order::LoadOrder;
 use crate::pg::Session;
+use crate::selection::is_migration_table;
 
 /// When a dump says it was made: now, or `SOURCE_DATE_EPOCH` so that dumps
 /// of unchanged data reproduce byte for byte.
@@ -66,6 +67,13 @@ pub(super) fn build(
         .map(|(position, (table, summary))| table_entry(position, table, summary))
         .collect();
     let foreign_keys = foreign_key_entries(&read.order);
+    let migration_tables = read
+        .order
+        .tables
+        .iter()
+        .map(|t| t.name.clone())
+        .filter(is_migration_table)
+        .collect();
     Manifest {
         format: FORMAT_NAME.to_owned(),
         format_version: FORMAT_VERSION,
@@ -84,6 +92,7 @@ pub(super) fn build(
         schema: Some(read.schema),
         schema_only: config.schema_only,
         unordered: !config.ordered,
+        migration_tables,
     }
 }
 

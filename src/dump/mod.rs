@@ -43,6 +43,8 @@ pub struct DumpOutcome {
     pub parts: usize,
     /// What the dump could not do as asked, each a sentence.
     pub warnings: Vec<String>,
+    /// Migration bookkeeping tables left out (`--include-migration-tables`).
+    pub left_out: Vec<QualifiedName>,
 }
 
 /// Dump the configured tables to an artifact and its sidecar, reporting the
@@ -90,6 +92,7 @@ pub async fn run(config: &DumpConfig, progress: &dyn Progress) -> Result<DumpOut
     for helper in &helpers {
         helper.client.batch_execute("COMMIT").await?;
     }
+    let left_out = read.order.left_out.clone();
     let manifest = manifest::build(config, &session, read, summaries, stamp);
     let path = sink.finish(serde_json::to_vec_pretty(&manifest)?).await?;
     let sidecar = write_sidecar(&path)?;
@@ -104,6 +107,7 @@ pub async fn run(config: &DumpConfig, progress: &dyn Progress) -> Result<DumpOut
         connections: clients.len(),
         parts: parts.len(),
         warnings,
+        left_out,
     })
 }
 

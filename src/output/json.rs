@@ -25,6 +25,8 @@ pub struct DumpSummary<'a> {
     pub parts: usize,
     pub tables: Vec<TableSize<'a>>,
     pub warnings: Vec<&'a str>,
+    /// Migration bookkeeping tables left out of the artifact.
+    pub left_out: &'a [QualifiedName],
 }
 
 #[derive(Debug, Serialize)]
@@ -68,6 +70,7 @@ impl<'a> DumpSummary<'a> {
                 .chain(&outcome.warnings)
                 .map(String::as_str)
                 .collect(),
+            left_out: &outcome.left_out,
         }
     }
 }
@@ -145,6 +148,7 @@ pub struct PlanReport<'a> {
     pub self_references: &'a [QualifiedName],
     pub cycles: &'a [Vec<QualifiedName>],
     pub foreign_keys: Vec<PlanEdge<'a>>,
+    pub left_out: &'a [QualifiedName],
 }
 
 #[derive(Debug, Serialize)]
@@ -173,6 +177,7 @@ impl<'a> PlanReport<'a> {
                     needs_deferral: *needs_deferral,
                 })
                 .collect(),
+            left_out: &order.left_out,
         }
     }
 }

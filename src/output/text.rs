@@ -99,7 +99,20 @@ pub fn dump_summary(outcome: &DumpOutcome) -> String {
     );
     let _ = writeln!(out, "checksum {}", outcome.sidecar.display());
     let _ = writeln!(out, "content id {}", m.content_id);
+    left_out_section(&mut out, &outcome.left_out);
     out
+}
+
+/// The migration bookkeeping tables a selection left out, if any.
+fn left_out_section(out: &mut String, left_out: &[QualifiedName]) {
+    if !left_out.is_empty() {
+        let names: Vec<String> = left_out.iter().map(|t| t.to_string()).collect();
+        let _ = writeln!(
+            out,
+            "left out migration bookkeeping: {} (--include-migration-tables carries them)",
+            names.join(", ")
+        );
+    }
 }
 
 /// The tables a restore would replace, with their row counts now and after.
@@ -376,6 +389,10 @@ pub fn plan(ordered: &LoadOrder) -> String {
         let _ = writeln!(out, "  {:>3}  {}", i + 1, t.name);
     }
     cycles_section(&mut out, &ordered.self_references, &ordered.cycles);
+    if !ordered.left_out.is_empty() {
+        out.push('\n');
+        left_out_section(&mut out, &ordered.left_out);
+    }
     let deferred: Vec<_> = ordered.foreign_keys.iter().filter(|(_, d)| *d).collect();
     if !deferred.is_empty() {
         out.push_str("\nforeign keys no load order satisfies (restore drops and re-adds them)\n");

@@ -35,12 +35,14 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use crate::artifact::{ArtifactReader, Manifest, SchemaSection};
+use crate::catalog;
 use crate::config::{RestoreConfig, RestoreScope};
 use crate::error::Error;
 use crate::history::{self, Applied, TableCounts};
 use crate::mode::Mode;
 use crate::pg;
 use crate::progress::Progress;
+use crate::selection::is_migration_table;
 use apply::Prepared;
 use clean::Clean;
 pub use confirm::{Action, Agree, Confirm, Request};
@@ -72,6 +74,7 @@ pub async fn run(
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let reader = Arc::new(open_verified(config).await?);
     let manifest = reader.manifest();
+    refuse_bookkeeping(manifest)?;
     let schema = schema_to_apply(config, manifest)?;
     let loads_data = config.scope != RestoreScope::SchemaOnly && !manifest.schema_only;
     let outcome = |tables, created, dry_run, already_applied| RestoreOutcome {
@@ -115,6 +118,29 @@ pub async fn run(
         .await
         .context("cannot commit the restore")?;
     Ok(outcome(counts, prepared.create.count(), false, None))
+}
+
+/// Refuse, before connecting, an artifact that would overwrite bookkeeping:
+/// seedpack's own history, or a migration tool's table the dump was not
+/// asked to carry (artifacts of seedpack before it left them out).
+fn refuse_bookkeeping(manifest: &Manifest) -> Result<(), Error> {
+    for entry in &manifest.tables {
+        if entry.name.schema == catalog::OWN_SCHEMA {
+            return Err(Error::Usage(format!(
+                "the artifact holds seedpack's own table {}, which no restore overwrites; \
+                 dump the source again with this seedpack, which leaves it out",
+                entry.name
+            )));
+        }
+        if is_migration_table(&entry.name) && !manifest.migration_tables.contains(&entry.name) {
+            return Err(Error::Usage(format!(
+                "the artifact holds the migration table {} without having been asked to \
+                 (dump --include-migration-tables); dump the source again with this seedpack",
+                entry.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The artifact's schema section, when this restore applies it.

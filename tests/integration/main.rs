@@ -6,6 +6,7 @@
 //!
 //! Modules:
 //! - `roundtrip`: every type, identifier and table shape survives dump and restore
+//! - `bookkeeping`: seedpack's history and migration tables never travel or get overwritten
 //! - `cycles`:    self-references and cycles restore without superuser, constraints exact
 //! - `triggers`:  user triggers do not fire and keep their states
 //! - `damage`:    flipped bytes and truncation are refused before the database is touched
@@ -27,6 +28,7 @@
 mod support;
 
 mod atomicity;
+mod bookkeeping;
 mod commands;
 mod connection;
 mod cycles;

@@ -185,6 +185,8 @@ SELECT line FROM (
   SELECT 'comment ' || pg_describe_object(d.classoid, d.objoid, d.objsubid) || ' ' || d.description
   FROM pg_description d
   WHERE d.objoid >= 16384 AND d.classoid <> 'pg_namespace'::regclass
+    AND NOT (d.classoid = 'pg_class'::regclass AND d.objoid IN
+             (SELECT oid FROM pg_class WHERE relnamespace = to_regnamespace('seedpack')))
 ) defs ORDER BY line COLLATE \"C\"";
 
 impl TestDb {
