@@ -35,6 +35,62 @@ pub struct TableCounts {
     pub deleted: u64,
 }
 
+/// How an apply treated the rows its tables held, as the history records
+/// it: a restore mode, or `--clean` (tables dropped and recreated), which
+/// is a mode of its own, so a clean restore is never skipped because the
+/// same content was merged or replaced before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppliedMode {
+    Replace,
+    Upsert,
+    InsertMissing,
+    Clean,
+}
+
+impl AppliedMode {
+    pub fn new(mode: Mode, clean: bool) -> Self {
+        match (clean, mode) {
+            (true, _) => Self::Clean,
+            (false, Mode::Replace) => Self::Replace,
+            (false, Mode::Upsert) => Self::Upsert,
+            (false, Mode::InsertMissing) => Self::InsertMissing,
+        }
+    }
+
+    /// As the history table stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Replace => "replace",
+            Self::Upsert => "upsert",
+            Self::InsertMissing => "insert-missing",
+            Self::Clean => "clean",
+        }
+    }
+}
+
+impl std::str::FromStr for AppliedMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        [
+            Self::Replace,
+            Self::Upsert,
+            Self::InsertMissing,
+            Self::Clean,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == text)
+        .ok_or_else(|| format!("unknown mode {text:?} in the history"))
+    }
+}
+
+impl std::fmt::Display for AppliedMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One apply, as recorded and as `status` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Applied {
@@ -42,7 +98,7 @@ pub struct Applied {
     pub content_id: String,
     pub label: Option<String>,
     pub artifact: String,
-    pub mode: Mode,
+    pub mode: AppliedMode,
     pub tables: Vec<TableCounts>,
     pub seedpack_version: String,
     pub started_at: String,
@@ -57,7 +113,7 @@ pub struct Record<'a> {
     pub content_id: &'a str,
     pub label: Option<&'a str>,
     pub artifact: &'a str,
-    pub mode: Mode,
+    pub mode: AppliedMode,
     pub tables: &'a [TableCounts],
     /// When the restore started, RFC 3339.
     pub started_at: &'a str,
@@ -109,24 +165,34 @@ async fn exists(client: &Client, table: &QualifiedName) -> Result<bool> {
         .get(0))
 }
 
-/// The latest successful apply of `content_id` in `mode`, if any.
-pub async fn find(
+/// Applies that changed any of the tables ($1 schemas, $2 names, pairwise).
+const COVERING: &str = "WHERE EXISTS (
+    SELECT 1 FROM pg_catalog.jsonb_array_elements(tables) AS t(entry)
+    JOIN unnest($1::text[], $2::text[]) AS w(schema_name, table_name)
+      ON t.entry->'table'->>'schema' = w.schema_name AND t.entry->'table'->>'name' = w.table_name)";
+
+/// The apply that makes this one a no-op, if any: the latest apply that
+/// changed any of `tables`, when it applied `content_id` in `mode`. Any
+/// later apply to those tables (a rollback to another version, a deploy of
+/// something else) means this content is no longer what they hold, so it
+/// applies again.
+pub async fn already_applied(
     client: &Client,
     table: &QualifiedName,
+    tables: &[&QualifiedName],
     content_id: &str,
-    mode: Mode,
+    mode: AppliedMode,
 ) -> Result<Option<Applied>> {
     if !exists(client, table).await? {
         return Ok(None);
     }
-    let rows = list_where(
-        client,
-        table,
-        "WHERE content_id = $1 AND mode = $2",
-        &[&content_id, &mode.as_str()],
-    )
-    .await?;
-    Ok(rows.into_iter().next())
+    let schemas: Vec<&str> = tables.iter().map(|t| t.schema.as_str()).collect();
+    let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    let latest = list_where(client, table, COVERING, &[&schemas, &names])
+        .await?
+        .into_iter()
+        .next();
+    Ok(latest.filter(|a| a.content_id == content_id && a.mode == mode))
 }
 
 /// `seedpack status`: every apply recorded in the target, newest first.

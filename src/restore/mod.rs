@@ -38,7 +38,7 @@ use crate::artifact::{ArtifactReader, Manifest, SchemaSection};
 use crate::catalog;
 use crate::config::{RestoreConfig, RestoreScope};
 use crate::error::Error;
-use crate::history::{self, Applied, TableCounts};
+use crate::history::{self, Applied, AppliedMode, TableCounts};
 use crate::mode::Mode;
 use crate::pg;
 use crate::progress::Progress;
@@ -203,7 +203,9 @@ async fn already_applied(
 ) -> Result<Option<Applied>> {
     match (&config.history, config.force) {
         (Some(table), false) => {
-            history::find(client, table, &manifest.content_id, config.mode).await
+            let tables: Vec<_> = manifest.tables.iter().map(|t| &t.name).collect();
+            let mode = AppliedMode::new(config.mode, config.clean);
+            history::already_applied(client, table, &tables, &manifest.content_id, mode).await
         }
         _ => Ok(None),
     }
@@ -308,7 +310,7 @@ async fn record(
             content_id: &manifest.content_id,
             label: manifest.label.as_deref(),
             artifact: &artifact,
-            mode: config.mode,
+            mode: AppliedMode::new(config.mode, config.clean),
             tables: counts,
             started_at,
         },

@@ -9,6 +9,7 @@
 //! - `bookkeeping`: seedpack's history and migration tables never travel or get overwritten
 //! - `cycles`:    self-references and cycles restore without superuser, constraints exact
 //! - `triggers`:  user triggers do not fire and keep their states
+//! - `deploy`:    the deploy loop: apply, skip, roll back, roll forward
 //! - `damage`:    flipped bytes and truncation are refused before the database is touched
 //! - `hostile`:   thousands of mutated artifacts, a decompression bomb, hostile manifests
 //! - `faults`:    servers starting or stopping, interrupts, kills, full disks, lock and permission failures
@@ -33,6 +34,7 @@ mod commands;
 mod connection;
 mod cycles;
 mod damage;
+mod deploy;
 mod export;
 mod faults;
 mod hostile;
