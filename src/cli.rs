@@ -144,6 +144,12 @@ pub struct RestoreArgs {
     /// Only load data, into tables that must already exist; create nothing
     #[arg(long)]
     pub data_only: bool,
+    /// Create the tables the target lacks even though a migration tool
+    /// manages its schema (it has a table such as schema_migrations); without
+    /// it such a restore refuses, so the next migration does not find a
+    /// table it meant to create
+    #[arg(long, conflicts_with_all = ["data_only", "schema_only", "clean"])]
+    pub create_missing: bool,
     /// Drop the artifact's tables (with their indexes, constraints, triggers,
     /// owned sequences) and views, and recreate them from the artifact, in the
     /// same transaction. Refuses if anything else depends on them

@@ -51,6 +51,8 @@ pub struct RestoreConfig {
     pub scope: RestoreScope,
     /// Drop the artifact's tables and views and recreate them.
     pub clean: bool,
+    /// Create missing tables in a database whose schema migrations manage.
+    pub create_missing: bool,
     pub mode: Mode,
     /// The history table, or `None` with `--no-history`.
     pub history: Option<QualifiedName>,
@@ -167,6 +169,7 @@ impl RestoreConfig {
                 _ => RestoreScope::All,
             },
             clean: args.clean,
+            create_missing: args.create_missing,
             mode: args.mode,
             history: if args.no_history {
                 None

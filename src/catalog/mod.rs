@@ -8,8 +8,8 @@
 mod read;
 
 pub use read::{
-    foreign_keys, list_tables, qualified, relations, sequence_state, sequences_for, tables_named,
-    triggers,
+    foreign_keys, list_tables, qualified, relations, sequence_state, sequences_for, tables_called,
+    tables_named, triggers,
 };
 
 use crate::ident::QualifiedName;

@@ -28,6 +28,15 @@ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
                     AND d.objid = c.oid AND d.deptype = 'e')
 ORDER BY n.nspname, c.relname";
 
+/// Tables called any of $1, in any schema but the system's.
+const TABLES_CALLED: &str = "
+SELECT n.nspname, c.relname
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND c.relname = ANY($1)
+  AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+ORDER BY n.nspname, c.relname";
+
 /// The same for tables named by ($1 schemas, $2 names), pairwise.
 const TABLES_NAMED: &str = "
 SELECT c.oid, n.nspname, c.relname, c.relkind = 'p' AS partitioned,
@@ -142,6 +151,18 @@ pub async fn list_tables(client: &Client) -> Result<Vec<Table>> {
         .await
         .context("cannot list tables")?;
     with_columns(client, rows.iter().map(table_from_row).collect()).await
+}
+
+/// The tables called any of `names`, in whichever schema.
+pub async fn tables_called(client: &Client, names: &[&str]) -> Result<Vec<QualifiedName>> {
+    let rows = client
+        .query(TABLES_CALLED, &[&names])
+        .await
+        .context("cannot look for tables by name")?;
+    Ok(rows
+        .iter()
+        .map(|row| qualified(row, "nspname", "relname"))
+        .collect())
 }
 
 /// The tables with these names that exist; missing names are simply absent.

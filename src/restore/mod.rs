@@ -42,7 +42,7 @@ use crate::history::{self, Applied, AppliedMode, TableCounts};
 use crate::mode::Mode;
 use crate::pg;
 use crate::progress::Progress;
-use crate::selection::is_migration_table;
+use crate::selection::{is_migration_table, MIGRATION_TABLES};
 use apply::Prepared;
 use clean::Clean;
 pub use confirm::{Action, Agree, Confirm, Request};
@@ -245,6 +245,7 @@ async fn prepare(
         Some(schema) => CreatePlan::decide(client, schema, &target.missing, &dropped).await?,
         None => CreatePlan::default(),
     };
+    refuse_creating_migrated_tables(client, config, &target).await?;
     let keys = match config.mode {
         Mode::Replace => Vec::new(),
         _ if !loads_data => Vec::new(),
@@ -256,6 +257,45 @@ async fn prepare(
         create,
         keys,
     })
+}
+
+/// Refuse, before any write, to create tables in a database a migration
+/// tool manages (it has a bookkeeping table), unless `--create-missing`:
+/// the next migration would fail on a table it meant to create. Explicit
+/// DDL (`--schema-only`, `--clean`) is what was asked for.
+async fn refuse_creating_migrated_tables(
+    client: &Client,
+    config: &RestoreConfig,
+    target: &Target,
+) -> Result<()> {
+    let asked_for_ddl = config.scope != RestoreScope::All || config.clean || config.create_missing;
+    if asked_for_ddl || target.missing.is_empty() {
+        return Ok(());
+    }
+    let managed = catalog::tables_called(client, &MIGRATION_TABLES).await?;
+    let Some(bookkeeping) = managed.first() else {
+        return Ok(());
+    };
+    let missing: Vec<String> = target
+        .missing
+        .iter()
+        .take(5)
+        .map(|t| t.to_string())
+        .collect();
+    let more = target.missing.len().saturating_sub(missing.len());
+    Err(Error::Refused(format!(
+        "migrations manage the target's schema ({bookkeeping}), and this restore would create \
+         {} table(s) it lacks: {}{}; run the migrations that create them, restore with \
+         --data-only, or pass --create-missing",
+        target.missing.len(),
+        missing.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    ))
+    .into())
 }
 
 /// Each table's rows now and, as far as known before the load, after it.

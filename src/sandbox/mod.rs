@@ -72,6 +72,7 @@ pub async fn run(config: &SandboxConfig, progress: &dyn Progress) -> Result<Sand
         file: config.file.clone(),
         scope: RestoreScope::All,
         clean: false,
+        create_missing: true,
         mode: Mode::Replace,
         history: Some(QualifiedName::new("seedpack", "history")),
         force: false,

@@ -71,3 +71,44 @@ fn a_rollback_then_a_roll_forward_applies_again() {
         "replace,clean"
     );
 }
+
+#[test]
+fn a_restore_does_not_create_tables_migrations_own_unless_asked() {
+    let dir = scratch();
+    let migrations = "CREATE TABLE public.schema_migrations (version text PRIMARY KEY);
+                      INSERT INTO public.schema_migrations VALUES ('1');";
+    // The seed comes from newer code, whose migration adds public.region.
+    let seed = TestDb::new("own_seed").with_sql(SCHEMA).with_sql(
+        "CREATE TABLE public.region (code text PRIMARY KEY);
+         INSERT INTO public.country VALUES ('fr', 'France');
+         INSERT INTO public.region VALUES ('eu');",
+    );
+    let artifact = dump(&seed, dir.path(), "newer");
+    let production = TestDb::new("own_prod")
+        .with_sql(SCHEMA)
+        .with_sql(migrations);
+    let before = production.snapshot();
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let run = restore_with(&production, &artifact, extra).expect_code(3);
+        assert!(
+            run.stderr.contains(
+                "migrations manage the target's schema (\"public\".\"schema_migrations\"), and this \
+                 restore would create 1 table(s) it lacks: \"public\".\"region\""
+            ) && run.stderr.contains("--create-missing"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(production.snapshot(), before);
+    }
+    // Once the migration has run, the recipes' --data-only restore loads it.
+    production.sql("CREATE TABLE public.region (code text PRIMARY KEY); INSERT INTO public.schema_migrations VALUES ('2');");
+    restore_with(&production, &artifact, &["--data-only", "--quiet"]).ok();
+    assert_eq!(production.sql("SELECT code FROM public.region"), "eu");
+
+    // Asked for, it creates the table.
+    let asked = TestDb::new("own_asked")
+        .with_sql(SCHEMA)
+        .with_sql(migrations);
+    restore_with(&asked, &artifact, &["--create-missing", "--quiet"]).ok();
+    assert_eq!(asked.sql("SELECT code FROM public.region"), "eu");
+}
