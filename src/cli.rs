@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::exit_codes_help;
-use crate::mode::Mode;
+use crate::mode::{CheckMode, Mode};
 use crate::pg;
 
 /// Move PostgreSQL data between environments as one portable, checksummed file.
@@ -66,6 +66,16 @@ pub struct ConnectOpts {
     /// once connected
     #[arg(long, value_name = "DURATION", default_value = pg::RETRY_FOR_DEFAULT, value_parser = humantime::parse_duration)]
     pub connect_timeout: std::time::Duration,
+}
+
+/// Which columns identify a table's rows.
+#[derive(Debug, Args)]
+pub struct KeyOpts {
+    /// Match TABLE's rows on these columns, a natural key such as code or
+    /// email, instead of the key the dump recorded or the primary key
+    /// (repeatable)
+    #[arg(long = "key", value_name = "TABLE=COLUMN[,COLUMN...]")]
+    pub keys: Vec<String>,
 }
 
 /// Which tables to cover.
@@ -233,6 +243,13 @@ pub struct CheckArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub connect: ConnectOpts,
+    /// exact: each table holds exactly the artifact's rows (after a
+    /// replace). contains: each holds every artifact row, equal under its
+    /// key, and maybe rows of its own (after upsert or insert-missing)
+    #[arg(long, value_enum, default_value = "exact")]
+    pub mode: CheckMode,
+    #[command(flatten)]
+    pub keys: KeyOpts,
     /// Print the comparison as JSON
     #[arg(long)]
     pub json: bool,

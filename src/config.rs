@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cli::{
-    CheckArgs, ConnectOpts, DumpArgs, HistoryOpts, PlanArgs, RestoreArgs, SandboxArgs, SelectOpts,
-    StatusArgs,
+    CheckArgs, ConnectOpts, DumpArgs, HistoryOpts, KeyOpts, PlanArgs, RestoreArgs, SandboxArgs,
+    SelectOpts, StatusArgs,
 };
 use crate::env;
 use crate::error::Error;
 use crate::ident::QualifiedName;
-use crate::mode::Mode;
+use crate::keys::KeyChoice;
+use crate::mode::{CheckMode, Mode};
 use crate::pg::ConnectionTarget;
 use crate::selection::{TablePattern, TableSelection};
 
@@ -71,6 +72,8 @@ pub struct StatusConfig {
 pub struct CheckConfig {
     pub target: ConnectionTarget,
     pub file: PathBuf,
+    pub mode: CheckMode,
+    pub keys: Vec<KeyChoice>,
 }
 
 /// `--history-table`, parsed as a table name; `seedpack.history` by default.
@@ -101,6 +104,8 @@ impl CheckConfig {
         Ok(Self {
             target: target(&args.connect)?,
             file: args.file.clone(),
+            mode: args.mode,
+            keys: keys(&args.keys)?,
         })
     }
 }
@@ -114,6 +119,10 @@ pub struct PlanConfig {
 fn target(opts: &ConnectOpts) -> Result<ConnectionTarget, Error> {
     Ok(ConnectionTarget::resolve(opts.dsn.as_deref(), &env::var)?
         .retrying_for(opts.connect_timeout))
+}
+
+fn keys(opts: &KeyOpts) -> Result<Vec<KeyChoice>, Error> {
+    opts.keys.iter().map(|k| KeyChoice::parse(k)).collect()
 }
 
 fn selection(opts: &SelectOpts) -> Result<TableSelection, Error> {

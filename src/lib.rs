@@ -38,6 +38,7 @@ pub mod export;
 pub mod graph;
 pub mod history;
 pub mod ident;
+pub mod keys;
 pub mod load_order;
 pub mod mode;
 pub mod output;

@@ -1,5 +1,6 @@
-//! How a restore treats the rows a target already has: the one choice the
-//! command line, the restore engine and the history all speak of.
+//! How a restore treats the rows a target already has, and what a check
+//! asks of them: the choices the command line, the engines and the history
+//! all speak of.
 
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,17 @@ impl std::fmt::Display for Mode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What `seedpack check` asks of a database's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckMode {
+    /// Each table holds exactly the artifact's rows: after a replace
+    Exact,
+    /// Each table holds every artifact row, equal under its key, and may
+    /// hold rows of its own: after an upsert or insert-missing
+    Contains,
 }
 
 #[cfg(test)]

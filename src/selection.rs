@@ -50,7 +50,12 @@ impl TablePattern {
     }
 
     fn matches(&self, table: &Table) -> bool {
-        self.name == table.name.name && self.schema.as_ref().is_none_or(|s| *s == table.name.schema)
+        self.matches_name(&table.name)
+    }
+
+    /// Whether this pattern names `table` (any schema when it names none).
+    pub fn matches_name(&self, table: &QualifiedName) -> bool {
+        self.name == table.name && self.schema.as_ref().is_none_or(|s| *s == table.schema)
     }
 }
 

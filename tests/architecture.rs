@@ -24,7 +24,7 @@ const FLOORS: [&[&str]; 8] = [
     ],
     &["artifact"],
     &["pg"],
-    &["catalog", "selection", "load_order"],
+    &["catalog", "selection", "keys", "load_order"],
     &["schema"],
     &["cli", "config"],
     &[

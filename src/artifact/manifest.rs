@@ -60,6 +60,10 @@ pub struct TableEntry {
     /// The columns in the data, in order (generated columns are not stored).
     pub columns: Vec<ColumnEntry>,
     pub primary_key: Vec<String>,
+    /// The natural key rows are matched on when merged (`dump --key`);
+    /// empty: the primary key. Not content: the content id leaves it out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_key: Vec<String>,
     pub rows: u64,
     /// Size of the uncompressed COPY text.
     pub bytes: u64,

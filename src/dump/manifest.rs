@@ -128,6 +128,7 @@ fn table_entry(position: usize, table: &Table, summary: MemberSummary) -> TableE
             })
             .collect(),
         primary_key: table.primary_key.clone(),
+        match_key: Vec::new(),
         rows: summary.rows,
         bytes: summary.bytes,
         data_sha256: summary.data_sha256,

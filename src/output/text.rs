@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::artifact::{Manifest, MemberCheck};
-use crate::check::{CheckReport, State as CheckState};
+use crate::check::{CheckReport, Difference, State as CheckState};
 use crate::dump::DumpOutcome;
 use crate::history::{Applied, TableCounts};
 use crate::ident::QualifiedName;
@@ -268,6 +268,17 @@ pub fn check(report: &CheckReport) -> String {
         })
         .collect();
     let mut out = columns(&["table", "state", "detail"], &rows);
+    for table in report.tables.iter().filter(|t| !t.differences.is_empty()) {
+        let _ = writeln!(out, "\nfirst rows of {} that differ, by key", table.table);
+        for row in &table.differences {
+            let difference = match row.difference {
+                Difference::Missing => "missing",
+                Difference::Changed => "changed",
+                Difference::Extra => "extra",
+            };
+            let _ = writeln!(out, "  {difference:<8} {}", row.key);
+        }
+    }
     let _ = writeln!(out, "content id {}", report.content_id);
     out
 }

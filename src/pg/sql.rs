@@ -328,6 +328,100 @@ pub const COMMENT_ON_CONSTRAINT: &str =
 /// Sets a sequence: $1 quoted name, $2 last value, $3 is_called.
 pub const SET_SEQUENCE: &str = "SELECT pg_catalog.setval($1::text::regclass, $2, $3)";
 
+/// A temporary table with `columns` of `table`, typed as there, no rows
+/// and no constraints: where `check` loads an artifact's rows to compare.
+pub fn create_check_stage(
+    stage: &QualifiedName,
+    table: &QualifiedName,
+    columns: &[&str],
+    only: bool,
+) -> String {
+    let list = if columns.is_empty() {
+        "NULL".to_owned()
+    } else {
+        column_list(columns.iter().copied())
+    };
+    format!(
+        "CREATE TEMPORARY TABLE {} AS SELECT {list} FROM {}{} WITH NO DATA",
+        quote_ident(&stage.name),
+        if only { "ONLY " } else { "" },
+        table.quoted()
+    )
+}
+
+/// How `check` compares a table with the artifact rows staged beside it.
+#[derive(Debug, Clone, Copy)]
+pub struct RowComparison<'a> {
+    pub table: &'a QualifiedName,
+    pub stage: &'a QualifiedName,
+    /// The artifact's columns.
+    pub columns: &'a [&'a str],
+    /// The columns that identify a row (all of them, for a table without a key).
+    pub key: &'a [&'a str],
+    /// Only the table's own rows, not its inheritance children's.
+    pub only: bool,
+    /// Also list the table's rows the artifact does not hold.
+    pub extra: bool,
+}
+
+/// The rows that differ between a table and its staged artifact rows, as
+/// (`key` text, `difference`: missing, changed or extra, `differing`: how
+/// many in all), the first `$1` of them in key order. Values are compared
+/// as text, so types without an equality operator compare too.
+pub fn row_differences(c: &RowComparison) -> String {
+    let only = if c.only { "ONLY " } else { "" };
+    let of = |alias: &str, columns: &[&str]| -> String {
+        columns
+            .iter()
+            .map(|col| format!("{alias}.{}", quote_ident(col)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let same_key = |left: &str, right: &str| -> String {
+        c.key
+            .iter()
+            .map(|k| {
+                format!(
+                    "{left}.{0} IS NOT DISTINCT FROM {right}.{0}",
+                    quote_ident(k)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let table = format!("{only}{}", c.table.quoted());
+    let stage = c.stage.quoted();
+    let mut differences = format!(
+        "SELECT ROW({s_key})::text AS key,
+                CASE WHEN t.seedpack_row IS NULL THEN 'missing' ELSE 'changed' END AS difference
+         FROM {stage} AS s
+         LEFT JOIN (SELECT {x_key_cols}, ROW({x_cols})::text AS seedpack_row FROM {table} AS x) AS t
+           ON {join}
+         WHERE t.seedpack_row IS DISTINCT FROM ROW({s_cols})::text",
+        s_key = of("s", c.key),
+        x_key_cols = of("x", c.key),
+        x_cols = of("x", c.columns),
+        s_cols = of("s", c.columns),
+        join = same_key("t", "s"),
+    );
+    if c.extra {
+        differences.push_str(&format!(
+            "
+         UNION ALL
+         SELECT ROW({t_key})::text, 'extra' FROM {table} AS t
+         WHERE NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE {join})",
+            t_key = of("t", c.key),
+            join = same_key("s", "t"),
+        ));
+    }
+    format!(
+        "SELECT d.key, d.difference, count(*) OVER () AS differing
+         FROM ({differences}) AS d
+         ORDER BY d.key COLLATE \"C\", d.difference
+         LIMIT $1"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -69,6 +69,7 @@ mod tests {
                 })
                 .collect(),
             primary_key: vec![],
+            match_key: vec![],
             rows: 0,
             bytes: 0,
             data_sha256: String::new(),

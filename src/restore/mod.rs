@@ -47,6 +47,7 @@ use apply::Prepared;
 use clean::Clean;
 pub use confirm::{Action, Agree, Confirm, Request};
 use create::CreatePlan;
+pub use load::load_table;
 use target::Target;
 
 /// What a restore did, or would do (dry run), or why it did nothing.

@@ -20,7 +20,7 @@ use crate::artifact::ArtifactReader;
 use crate::check::{self, CheckReport};
 use crate::config::{CheckConfig, RestoreConfig, RestoreScope, SandboxConfig};
 use crate::ident::QualifiedName;
-use crate::mode::Mode;
+use crate::mode::{CheckMode, Mode};
 use crate::pg::{self, ConnectionTarget};
 use crate::progress::Progress;
 use crate::restore;
@@ -83,6 +83,8 @@ pub async fn run(config: &SandboxConfig, progress: &dyn Progress) -> Result<Sand
     let check = check::run(&CheckConfig {
         target: target(&dsn)?,
         file: config.file.clone(),
+        mode: CheckMode::Exact,
+        keys: Vec::new(),
     })
     .await?;
     let kept = config.keep.then(|| {

@@ -112,3 +112,48 @@ fn a_restore_does_not_create_tables_migrations_own_unless_asked() {
     restore_with(&asked, &artifact, &["--create-missing", "--quiet"]).ok();
     assert_eq!(asked.sql("SELECT code FROM public.region"), "eu");
 }
+
+#[test]
+fn check_contains_passes_after_a_merge_and_names_the_keys_that_differ() {
+    let dir = scratch();
+    let seed = TestDb::new("contains_seed").with_sql(SCHEMA).with_sql(
+        "INSERT INTO public.country VALUES ('de', 'Germany'), ('fr', 'France'), ('it', 'Italy');",
+    );
+    let artifact = dump(&seed, dir.path(), "seed");
+    let production = TestDb::new("contains_prod")
+        .with_sql(SCHEMA)
+        .with_sql("INSERT INTO public.country VALUES ('es', 'Spain'), ('fr', 'Frankreich');");
+    restore_with(&production, &artifact, &["--mode", "upsert", "--quiet"]).ok();
+    let url = production.url();
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", "--file", artifact.to_str().unwrap(), "--dsn", &url];
+        args.extend(extra);
+        crate::support::seedpack(&args)
+            .secret(&production.cluster.owner_password)
+            .run()
+    };
+    // Production's own row (es) makes it differ exactly, not by containment.
+    let exact = check(&[]).expect_code(1);
+    assert!(exact.stdout.contains("  extra    (es)"), "{}", exact.stdout);
+    check(&["--mode", "contains"]).ok();
+
+    production.sql("UPDATE public.country SET name = 'Italia' WHERE code = 'it'; DELETE FROM public.country WHERE code = 'de';");
+    let run = check(&["--mode", "contains"]).expect_code(1);
+    assert!(
+        run.stdout
+            .contains("2 of the artifact's 3 rows missing or changed")
+            && run.stdout.contains("  missing  (de)\n  changed  (it)"),
+        "{}",
+        run.stdout
+    );
+    let json = check(&["--mode", "contains", "--json"]).expect_code(1);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["mode"], "contains");
+    assert_eq!(
+        report["tables"][0]["differences"][0]["difference"],
+        "missing"
+    );
+    // A --key that names no table of the artifact is a usage error, not a
+    // quiet fallback to the primary key.
+    check(&["--mode", "contains", "--key", "contry=code"]).expect_code(2);
+}

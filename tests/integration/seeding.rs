@@ -332,4 +332,22 @@ fn check_reports_equal_differs_and_missing() {
         .collect();
     assert_eq!(states.iter().filter(|s| **s == "differs").count(), 1);
     assert_eq!(states.iter().filter(|s| **s == "missing").count(), 1);
+    // The table that differs names the row that does, by its key.
+    let book = report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"]["name"] == "book")
+        .unwrap();
+    assert_eq!(
+        book["differences"],
+        serde_json::json!([{"key": "(11)", "difference": "changed"}]),
+        "{book:#}"
+    );
+    assert!(
+        run.stdout
+            .contains("first rows of \"public\".\"book\" that differ, by key\n  changed  (11)"),
+        "{}",
+        run.stdout
+    );
 }
