@@ -122,16 +122,16 @@ async fn dispatch(command: Command, printer: &Printer) -> Result<()> {
     match command {
         Command::Dump(args) => {
             let config = DumpConfig::from_args(&args)?;
-            let outcome = dump::run(&config, &printer.bars()).await?;
+            let outcome = dump::run(&config, printer.progress().as_ref()).await?;
             printer.dump(&outcome)?;
         }
         Command::Restore(args) => {
             let config = RestoreConfig::from_args(&args)?;
-            let bars = printer.bars();
+            let progress = printer.progress();
             let outcome = if args.yes {
-                restore::run(&config, &restore::Agree, &bars).await?
+                restore::run(&config, &restore::Agree, progress.as_ref()).await?
             } else {
-                restore::run(&config, &output::Terminal, &bars).await?
+                restore::run(&config, &output::Terminal, progress.as_ref()).await?
             };
             printer.restore(&outcome, &config.target)?;
         }
@@ -172,7 +172,7 @@ async fn dispatch(command: Command, printer: &Printer) -> Result<()> {
         }
         Command::Sandbox(args) => {
             let config = SandboxConfig::from_args(&args);
-            let outcome = sandbox::run(&config, &printer.bars()).await?;
+            let outcome = sandbox::run(&config, printer.progress().as_ref()).await?;
             printer.sandbox(&outcome)?;
             outcome.check.drift()?;
         }

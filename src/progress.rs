@@ -17,14 +17,21 @@ pub trait Progress: Send + Sync {
     /// Count one table done (dump).
     fn table_done(&self);
 
+    /// The work moved on to a phase without tables to count (a restore's
+    /// keys, indexes and foreign keys): say so rather than sit at 99%.
+    fn phase(&self, label: &str);
+
     /// The work ended, well or not: clear what was drawn.
     fn finish(&self);
 }
 
-/// Progress of one table; done when dropped.
+/// Progress of one table; gone when dropped, finished or not.
 pub trait TableProgress: Send {
     /// A chunk of the table's COPY text went by.
     fn advance(&mut self, chunk: &[u8]);
+
+    /// The whole table went by.
+    fn done(&mut self);
 }
 
 /// Progress nobody sees: for callers that draw nothing.
@@ -42,11 +49,15 @@ impl Progress for Unseen {
 
     fn table_done(&self) {}
 
+    fn phase(&self, _: &str) {}
+
     fn finish(&self) {}
 }
 
 impl TableProgress for Unseen {
     fn advance(&mut self, _: &[u8]) {}
+
+    fn done(&mut self) {}
 }
 
 /// Where notices go: set once by the output layer; until then, nowhere.

@@ -179,6 +179,7 @@ async fn write_members(
             }
             next_part += 1;
         }
+        bar.done();
         drop(bar);
         summaries.push(sink.end_member().await?);
         progress.table_done();

@@ -1,7 +1,5 @@
-//! Progress bars on stderr: the only module that knows indicatif.
-//!
-//! Hidden with `--quiet` or `--json`, or when stderr is not a terminal, so
-//! logs and pipes get only the summary.
+//! Progress bars on a terminal's stderr: the only module that knows
+//! indicatif. (Logs get `log_lines`; `--quiet` and `--json` get nothing.)
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -88,6 +86,18 @@ impl Progress for Bars {
         }
     }
 
+    fn phase(&self, label: &str) {
+        if let Some(overall) = self.overall() {
+            let verb = overall.prefix();
+            let verb = verb.split(':').next().unwrap_or_default().to_owned();
+            overall.set_style(
+                ProgressStyle::with_template("{prefix} {spinner} {elapsed}")
+                    .expect("valid template"),
+            );
+            overall.set_prefix(format!("{verb}: {label}"));
+        }
+    }
+
     fn finish(&self) {
         if let Some(overall) = self.overall() {
             overall.finish_and_clear();
@@ -107,6 +117,8 @@ impl TableProgress for TableBar {
         self.bar.inc(chunk.len() as u64);
         self.bar.set_message(format!("{} rows", self.rows));
     }
+
+    fn done(&mut self) {}
 }
 
 impl Drop for TableBar {

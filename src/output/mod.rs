@@ -7,6 +7,7 @@
 
 mod bars;
 mod json;
+mod log_lines;
 mod prompt;
 mod stdout;
 mod text;
@@ -16,7 +17,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
-pub use bars::Bars;
+use bars::Bars;
+use log_lines::LogLines;
 pub use prompt::Terminal;
 pub use stdout::Stdout;
 
@@ -28,6 +30,7 @@ use crate::history::Applied;
 use crate::ident::QualifiedName;
 use crate::load_order::LoadOrder;
 use crate::pg::ConnectionTarget;
+use crate::progress::{Progress, Unseen};
 use crate::restore::RestoreOutcome;
 use crate::sandbox::SandboxOutcome;
 use crate::verify::Verified;
@@ -65,9 +68,15 @@ impl Printer {
         Self { format }
     }
 
-    /// Progress bars for a dump or restore: drawn only for people.
-    pub fn bars(&self) -> Bars {
-        Bars::new(self.format == Format::Human)
+    /// Progress of a dump or restore: bars for a person at a terminal,
+    /// lines for a log, nothing with `--quiet` or `--json`.
+    pub fn progress(&self) -> Box<dyn Progress> {
+        use std::io::IsTerminal;
+        match self.format {
+            Format::Human if std::io::stderr().is_terminal() => Box::new(Bars::new(true)),
+            Format::Human => Box::new(LogLines::stderr()),
+            Format::Json | Format::Quiet => Box::new(Unseen),
+        }
     }
 
     /// A dump's warnings, then its summary; `--quiet` prints only the path.

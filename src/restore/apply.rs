@@ -72,14 +72,26 @@ pub(super) async fn apply(
         Some(manifest.total_bytes()),
     );
     let loaded = load_all(client, reader, prepared, config.mode, progress).await;
+    let changed = match loaded {
+        Ok(changed) => changed,
+        Err(e) => {
+            progress.finish();
+            return Err(e);
+        }
+    };
+    progress.phase("keys, indexes, foreign keys, triggers");
+    let reinstated = reinstate(client, prepared, &suspended).await;
     progress.finish();
-    let changed = loaded?;
-
-    constraints::add_foreign_keys(client, suspended.iter().copied()).await?;
-    constraints::restore_triggers(client, &target.triggers).await?;
-    prepared.create.run(client, Phase::PostData).await?;
+    reinstated?;
     set_sequences(client, manifest, replace).await?;
     count(client, manifest, target, changed).await
+}
+
+/// Put back what the load suspended, and create what comes after the data.
+async fn reinstate(client: &Client, prepared: &Prepared, suspended: &[&ForeignKey]) -> Result<()> {
+    constraints::add_foreign_keys(client, suspended.iter().copied()).await?;
+    constraints::restore_triggers(client, &prepared.target.triggers).await?;
+    prepared.create.run(client, Phase::PostData).await
 }
 
 /// Lock the tables the load touches. A replace re-checks for rows outside

@@ -79,6 +79,7 @@ pub async fn load_table(
             entry.rows
         );
     }
+    bar.done();
     Ok(())
 }
 

@@ -471,3 +471,52 @@ fn export_into_head_ends_quietly_every_time() {
         assert!(stderr.is_empty(), "run {run}: {stderr}");
     }
 }
+
+#[test]
+fn logs_get_a_line_per_table_and_per_phase() {
+    let (src, dst) = fixture_pair("loglines");
+    let dir = scratch();
+    let artifact = dir.path().join("log.seedpack");
+    let url = src.url();
+    let dump = seedpack(&["dump", "--dsn", &url, "-o", artifact.to_str().unwrap()])
+        .secret(&src.cluster.owner_password)
+        .run()
+        .ok();
+    let tables = manifest_json(&artifact)["tables"].as_array().unwrap().len();
+    assert!(
+        dump.stderr
+            .starts_with(&format!("seedpack: dump: {tables} tables\n")),
+        "{}",
+        dump.stderr
+    );
+    assert!(
+        dump.stderr
+            .contains(&format!("seedpack: dump: \"public\".\"book\": 3 rows, ")),
+        "{}",
+        dump.stderr
+    );
+    assert!(
+        dump.stderr.contains(&format!("({tables}/{tables} tables)")),
+        "{}",
+        dump.stderr
+    );
+
+    let run = crate::support::restore_with(&dst, &artifact, &[]);
+    let run = run.ok();
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!("seedpack: restore: {tables} tables, ")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(lines.len(), tables + 2, "{}", run.stderr);
+    assert_eq!(
+        lines.last().copied(),
+        Some("seedpack: restore: keys, indexes, foreign keys, triggers"),
+        "{}",
+        run.stderr
+    );
+    // --quiet and --json keep stderr for errors.
+    let quiet = crate::support::restore_with(&dst, &artifact, &["--quiet", "--force"]).ok();
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+}
