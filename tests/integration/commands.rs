@@ -491,7 +491,7 @@ fn logs_get_a_line_per_table_and_per_phase() {
     );
     assert!(
         dump.stderr
-            .contains(&format!("seedpack: dump: \"public\".\"book\": 3 rows, ")),
+            .contains("seedpack: dump: \"public\".\"book\": 3 rows, "),
         "{}",
         dump.stderr
     );
