@@ -21,6 +21,8 @@ pub struct LoadOrder {
     pub self_references: Vec<QualifiedName>,
     /// Migration bookkeeping tables the selection left out.
     pub left_out: Vec<QualifiedName>,
+    /// Foreign keys of the chosen tables to tables that are not chosen.
+    pub outside_foreign_keys: Vec<ForeignKey>,
 }
 
 /// Read and order the selected tables. Call inside the dump's snapshot.
@@ -31,11 +33,12 @@ pub async fn read(client: &Client, selection: &TableSelection) -> Result<LoadOrd
     let relations = catalog::relations(client, &oids).await?;
     let relation_oids: Vec<u32> = relations.iter().map(|r| r.oid).collect();
     let index: HashMap<u32, usize> = oids.iter().enumerate().map(|(i, &o)| (o, i)).collect();
-    let foreign_keys: Vec<ForeignKey> = catalog::foreign_keys(client, &relation_oids)
-        .await?
-        .into_iter()
-        .filter(|fk| index.contains_key(&fk.table_oid) && index.contains_key(&fk.referenced_oid))
-        .collect();
+    let (foreign_keys, outside_foreign_keys): (Vec<ForeignKey>, Vec<ForeignKey>) =
+        catalog::foreign_keys(client, &relation_oids)
+            .await?
+            .into_iter()
+            .filter(|fk| index.contains_key(&fk.table_oid))
+            .partition(|fk| index.contains_key(&fk.referenced_oid));
     let edges: Vec<Edge> = foreign_keys
         .iter()
         .map(|fk| Edge {
@@ -67,5 +70,6 @@ pub async fn read(client: &Client, selection: &TableSelection) -> Result<LoadOrd
         cycles,
         self_references,
         left_out: selected.left_out,
+        outside_foreign_keys,
     })
 }

@@ -26,6 +26,10 @@ pub struct SchemaObject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<QualifiedName>,
     pub sql: String,
+    /// A table outside the artifact it needs (a foreign key's referenced
+    /// table): created only where the target has that table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<QualifiedName>,
     /// The newest PostgreSQL feature its DDL uses, when newer than 13.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires: Option<Requirement>,
@@ -80,7 +84,16 @@ impl SchemaObject {
             name,
             table,
             sql,
+            needs: None,
             requires,
+        }
+    }
+
+    /// The same object, needing `table`, which the artifact does not hold.
+    pub fn needing(self, table: QualifiedName) -> Self {
+        Self {
+            needs: Some(table),
+            ..self
         }
     }
 }

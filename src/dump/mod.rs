@@ -130,7 +130,15 @@ async fn read_catalog(client: &Client, config: &DumpConfig) -> Result<Read> {
     let sequence_names: Vec<QualifiedName> = sequences.iter().map(|s| s.name.clone()).collect();
     let foreign_keys: Vec<&catalog::ForeignKey> =
         order.foreign_keys.iter().map(|(fk, _)| fk).collect();
-    let schema = schema::read(client, &order.tables, &sequence_names, &foreign_keys).await?;
+    let outside: Vec<&catalog::ForeignKey> = order.outside_foreign_keys.iter().collect();
+    let schema = schema::read(
+        client,
+        &order.tables,
+        &sequence_names,
+        &foreign_keys,
+        &outside,
+    )
+    .await?;
     Ok(Read {
         order,
         sequences,

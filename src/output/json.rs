@@ -86,6 +86,7 @@ pub struct RestoreSummary<'a> {
     /// Schema objects created (or that a dry run would create).
     pub created_objects: usize,
     pub tables: &'a [TableCounts],
+    pub warnings: &'a [String],
 }
 
 impl<'a> RestoreSummary<'a> {
@@ -98,6 +99,7 @@ impl<'a> RestoreSummary<'a> {
             already_applied: outcome.already_applied.as_ref(),
             created_objects: outcome.created,
             tables: &outcome.tables,
+            warnings: &outcome.warnings,
         }
     }
 }

@@ -95,6 +95,9 @@ impl Printer {
     /// What a restore did; the already-applied line is printed even with
     /// `--quiet`, since it says nothing was done.
     pub fn restore(&self, outcome: &RestoreOutcome, target: &ConnectionTarget) -> Result<()> {
+        for warning in &outcome.warnings {
+            warn(warning);
+        }
         match (self.format, &outcome.already_applied) {
             (Format::Json, _) => self.json(&json::RestoreSummary::new(outcome)),
             (_, Some(applied)) => stdout::print(&format!("{}\n", text::already_applied(applied))),

@@ -32,6 +32,8 @@ const FUNCTION_BODIES_UNCHECKED: &str = "SET LOCAL check_function_bodies = off";
 #[derive(Debug, Default)]
 pub struct CreatePlan {
     create: Vec<SchemaObject>,
+    /// Objects it will not create after all, each a sentence naming it.
+    pub warnings: Vec<String>,
 }
 
 impl CreatePlan {
@@ -77,7 +79,8 @@ impl CreatePlan {
                 create.push(object.clone());
             }
         }
-        Ok(Self { create })
+        let warnings = drop_unmet_needs(client, &mut create).await?;
+        Ok(Self { create, warnings })
     }
 
     /// Refuse, before any write, to create an object whose DDL uses a
@@ -114,4 +117,43 @@ impl CreatePlan {
         }
         Ok(())
     }
+}
+
+/// Leave out of `create` each object that needs a table outside the
+/// artifact which the target lacks (a foreign key to a table the dump did
+/// not carry); returns a sentence naming each.
+async fn drop_unmet_needs(client: &Client, create: &mut Vec<SchemaObject>) -> Result<Vec<String>> {
+    let needed: Vec<&QualifiedName> = create.iter().filter_map(|o| o.needs.as_ref()).collect();
+    if needed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let kinds: Vec<&str> = needed.iter().map(|_| "table").collect();
+    let names: Vec<String> = needed.iter().map(|t| t.quoted()).collect();
+    let exists: Vec<bool> = client
+        .query(EXISTS, &[&kinds, &names])
+        .await
+        .context("cannot check which tables the target has")?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let lacking: Vec<QualifiedName> = needed
+        .into_iter()
+        .zip(exists)
+        .filter(|(_, exists)| !exists)
+        .map(|(table, _)| table.clone())
+        .collect();
+    let mut warnings = Vec::new();
+    create.retain(|object| match &object.needs {
+        Some(table) if lacking.contains(table) => {
+            warnings.push(format!(
+                "{} {} references {table}, which the artifact does not hold and the target \
+                 lacks; it is not created",
+                object.kind.label(),
+                object.name
+            ));
+            false
+        }
+        _ => true,
+    });
+    Ok(warnings)
 }

@@ -62,6 +62,8 @@ pub struct RestoreOutcome {
     pub dry_run: bool,
     /// Set when the history shows this content already applied in this mode.
     pub already_applied: Option<Applied>,
+    /// What the restore did not do of what the artifact holds, each a sentence.
+    pub warnings: Vec<String>,
 }
 
 /// Restore `config.file` into `config.target`, asking `confirm` before the
@@ -78,14 +80,15 @@ pub async fn run(
     refuse_bookkeeping(manifest)?;
     let schema = schema_to_apply(config, manifest)?;
     let loads_data = config.scope != RestoreScope::SchemaOnly && !manifest.schema_only;
-    let outcome = |tables, created, dry_run, already_applied| RestoreOutcome {
+    let outcome = |tables, create: Option<&CreatePlan>, dry_run, already_applied| RestoreOutcome {
         manifest: manifest.clone(),
         mode: config.mode,
         tables,
-        created,
+        created: create.map_or(0, CreatePlan::count),
         loads_data,
         dry_run,
         already_applied,
+        warnings: create.map(|c| c.warnings.clone()).unwrap_or_default(),
     };
 
     let session = pg::connect(&config.target).await?;
@@ -93,14 +96,14 @@ pub async fn run(
     begin(client, config).await?;
     if let Some(applied) = already_applied(client, config, manifest).await? {
         client.batch_execute("ROLLBACK").await?;
-        return Ok(outcome(Vec::new(), 0, config.dry_run, Some(applied)));
+        return Ok(outcome(Vec::new(), None, config.dry_run, Some(applied)));
     }
     let prepared = prepare(client, config, manifest, schema, loads_data).await?;
     prepared.create.check_features(session.server_version_num)?;
     let preview = preview(manifest, &prepared.target, loads_data);
     if config.dry_run {
         client.batch_execute("ROLLBACK").await?;
-        return Ok(outcome(preview, prepared.create.count(), true, None));
+        return Ok(outcome(preview, Some(&prepared.create), true, None));
     }
     let request = Request {
         target: &config.target,
@@ -118,7 +121,7 @@ pub async fn run(
         .batch_execute("COMMIT")
         .await
         .context("cannot commit the restore")?;
-    Ok(outcome(counts, prepared.create.count(), false, None))
+    Ok(outcome(counts, Some(&prepared.create), false, None))
 }
 
 /// Refuse, before connecting, an artifact that would overwrite bookkeeping:

@@ -31,13 +31,15 @@ use crate::artifact::{ObjectKind, SchemaObject, SchemaSection};
 use crate::catalog::{self, ForeignKey, Table};
 use crate::ident::{quote_ident, quote_literal, QualifiedName};
 
-/// The schema section for `tables` (in restore order), their sequences and
-/// the foreign keys among them.
+/// The schema section for `tables` (in restore order), their sequences, the
+/// foreign keys among them, and their foreign keys to tables outside the
+/// dump (created on restore where the target has the referenced table).
 pub async fn read(
     client: &Client,
     tables: &[Table],
     sequences: &[QualifiedName],
     foreign_keys: &[&ForeignKey],
+    outside_foreign_keys: &[&ForeignKey],
 ) -> Result<SchemaSection> {
     let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
     let relations = catalog::relations(client, &table_oids).await?;
@@ -68,32 +70,12 @@ pub async fn read(
     objects.extend(table_objects);
     objects.extend(owners);
     objects.extend(table_post);
-    for fk in foreign_keys {
-        let table = tables
+    objects.extend(foreign_keys.iter().map(|fk| foreign_key_object(fk, tables)));
+    objects.extend(
+        outside_foreign_keys
             .iter()
-            .find(|t| t.oid == fk.table_oid)
-            .expect("foreign keys among dumped tables");
-        let mut sql = format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} {};",
-            fk.relation.quoted(),
-            quote_ident(&fk.name),
-            fk.definition
-        );
-        if let Some(comment) = &fk.comment {
-            sql.push_str(&format!(
-                "\nCOMMENT ON CONSTRAINT {} ON {} IS {};",
-                quote_ident(&fk.name),
-                fk.relation.quoted(),
-                quote_literal(comment)
-            ));
-        }
-        objects.push(SchemaObject::new(
-            ObjectKind::ForeignKey,
-            format!("{} {}", fk.relation.quoted(), quote_ident(&fk.name)),
-            Some(table.name.clone()),
-            sql,
-        ));
-    }
+            .map(|fk| foreign_key_object(fk, tables).needing(fk.referenced.clone())),
+    );
     objects.extend(triggers);
     objects.extend(views.objects);
 
@@ -101,6 +83,35 @@ pub async fn read(
     warnings.extend(prerequisites.warnings);
     warnings.extend(views.warnings);
     Ok(SchemaSection { objects, warnings })
+}
+
+/// `ALTER TABLE ... ADD CONSTRAINT` for a foreign key of one of `tables`,
+/// with its comment.
+fn foreign_key_object(fk: &ForeignKey, tables: &[Table]) -> SchemaObject {
+    let table = tables
+        .iter()
+        .find(|t| t.oid == fk.table_oid)
+        .expect("foreign keys of dumped tables");
+    let mut sql = format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} {};",
+        fk.relation.quoted(),
+        quote_ident(&fk.name),
+        fk.definition
+    );
+    if let Some(comment) = &fk.comment {
+        sql.push_str(&format!(
+            "\nCOMMENT ON CONSTRAINT {} ON {} IS {};",
+            quote_ident(&fk.name),
+            fk.relation.quoted(),
+            quote_literal(comment)
+        ));
+    }
+    SchemaObject::new(
+        ObjectKind::ForeignKey,
+        format!("{} {}", fk.relation.quoted(), quote_ident(&fk.name)),
+        Some(table.name.clone()),
+        sql,
+    )
 }
 
 /// `CREATE SCHEMA` for each schema (with its comment); restore skips those

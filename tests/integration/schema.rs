@@ -253,3 +253,69 @@ fn clean_refuses_to_drop_what_outside_objects_depend_on() {
     dst.sql("CREATE VIEW public.outside_view AS SELECT title FROM public.book");
     assert_eq!((dst.definitions(), dst.snapshot()), before);
 }
+
+#[test]
+fn foreign_keys_to_tables_outside_the_dump_are_carried_and_recreated_where_they_can_be() {
+    let teams = "CREATE TABLE public.users (id int PRIMARY KEY);
+                 CREATE TABLE public.teams (id int PRIMARY KEY);";
+    let members = "CREATE TABLE public.team_members (
+                       team_id int NOT NULL REFERENCES public.teams (id),
+                       user_id int NOT NULL CONSTRAINT member_user REFERENCES public.users (id),
+                       PRIMARY KEY (team_id, user_id));";
+    let src = TestDb::new("outside_src")
+        .with_sql(teams)
+        .with_sql(members)
+        .with_sql(
+            "INSERT INTO public.users VALUES (1), (2); INSERT INTO public.teams VALUES (10);
+         INSERT INTO public.team_members VALUES (10, 1), (10, 2);",
+        );
+    let dir = scratch();
+    let artifact = dump_with(&src, dir.path(), "members", &["--table", "team_members"]);
+    let needs: Vec<String> = manifest_json(&artifact)["schema"]["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["needs"]["name"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(needs, ["users", "teams"]);
+
+    // A target with the referenced tables (and rows) gets both keys back.
+    let full = TestDb::new("outside_full").with_sql(teams).with_sql(
+        "INSERT INTO public.users VALUES (1), (2); INSERT INTO public.teams VALUES (10);",
+    );
+    let run = restore_with(&full, &artifact, &[]).ok();
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    assert_eq!(
+        full.sql("SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint WHERE contype = 'f'"),
+        "member_user,team_members_team_id_fkey"
+    );
+
+    // One without them gets the table, and a warning naming each key.
+    let bare = TestDb::new("outside_bare");
+    let run = restore_with(&bare, &artifact, &[]).ok();
+    for key in ["team_members_team_id_fkey", "member_user"] {
+        assert!(
+            run.stderr.contains(&format!(
+                "seedpack: warning: foreign key \"public\".\"team_members\" \"{key}\" references"
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(
+        run.stderr
+            .contains("which the artifact does not hold and the target lacks"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(bare.sql("SELECT count(*) FROM public.team_members"), "2");
+
+    // One whose referenced rows are missing refuses, naming the key.
+    let partial = TestDb::new("outside_partial")
+        .with_sql(teams)
+        .with_sql("INSERT INTO public.teams VALUES (10);");
+    let before = partial.snapshot();
+    let run = restore_with(&partial, &artifact, &["--quiet"]).expect_code(1);
+    assert!(run.stderr.contains("member_user"), "{}", run.stderr);
+    assert_eq!(partial.snapshot(), before);
+}
