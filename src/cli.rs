@@ -105,6 +105,11 @@ pub struct DumpArgs {
     pub connect: ConnectOpts,
     #[command(flatten)]
     pub select: SelectOpts,
+    /// Record the key TABLE's rows are matched on when an upsert or
+    /// insert-missing applies the artifact: a natural key such as code or
+    /// email, with a unique constraint or index on it (repeatable)
+    #[arg(long = "key", value_name = "TABLE=COLUMN[,COLUMN...]")]
+    pub keys: Vec<String>,
     /// Artifact to write [default: artifacts/<db>-<UTC yyyymmddThhmmssZ>.seedpack].
     /// A <FILE>.sha256 sidecar is written beside it
     #[arg(long, short, value_name = "FILE")]
@@ -167,10 +172,13 @@ pub struct RestoreArgs {
     pub clean: bool,
     /// replace: empty each table and load the artifact. upsert: insert new rows
     /// and update existing ones by key, keep the rest. insert-missing: insert
-    /// only rows whose key is absent. upsert and insert-missing need a primary
-    /// or unique key on every table
+    /// only rows whose key is absent. upsert and insert-missing match rows on
+    /// --key, the key the dump recorded, or the primary key, and need a
+    /// unique constraint or index on it
     #[arg(long, value_enum, default_value = "replace")]
     pub mode: Mode,
+    #[command(flatten)]
+    pub keys: KeyOpts,
     /// Apply even if the history says this content was already applied in this mode
     #[arg(long)]
     pub force: bool,

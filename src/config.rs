@@ -28,6 +28,8 @@ pub struct DumpConfig {
     pub compress_level: u32,
     /// Connections reading at once (at least 1).
     pub jobs: usize,
+    /// `--key`: natural keys to record for merges.
+    pub keys: Vec<KeyChoice>,
     /// Rows by primary key (or whole-row text), so dumps reproduce; or as read.
     pub ordered: bool,
     /// `SOURCE_DATE_EPOCH`: the timestamp recorded, so dumps reproduce.
@@ -55,6 +57,8 @@ pub struct RestoreConfig {
     /// Create missing tables in a database whose schema migrations manage.
     pub create_missing: bool,
     pub mode: Mode,
+    /// `--key`: the columns rows of a table are matched on when merged.
+    pub keys: Vec<KeyChoice>,
     /// The history table, or `None` with `--no-history`.
     pub history: Option<QualifiedName>,
     pub force: bool,
@@ -155,6 +159,11 @@ impl DumpConfig {
             label: args.label.clone(),
             compress_level: args.compress_level,
             jobs: args.jobs.map_or_else(default_jobs, |n| n as usize),
+            keys: args
+                .keys
+                .iter()
+                .map(|k| KeyChoice::parse(k))
+                .collect::<Result<_, _>>()?,
             ordered: !args.no_order,
             source_date_epoch,
         })
@@ -180,6 +189,7 @@ impl RestoreConfig {
             clean: args.clean,
             create_missing: args.create_missing,
             mode: args.mode,
+            keys: keys(&args.keys)?,
             history: if args.no_history {
                 None
             } else {

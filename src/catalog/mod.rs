@@ -8,8 +8,8 @@
 mod read;
 
 pub use read::{
-    foreign_keys, list_tables, qualified, relations, sequence_state, sequences_for, tables_called,
-    tables_named, triggers,
+    foreign_keys, list_tables, qualified, relations, same_columns, sequence_state, sequences_for,
+    tables_called, tables_named, triggers, unique_keys,
 };
 
 use crate::ident::QualifiedName;
@@ -74,6 +74,8 @@ pub struct ForeignKey {
     pub referenced_oid: u32,
     pub referenced: QualifiedName,
     pub columns: Vec<String>,
+    /// The referenced table's columns, in the same order.
+    pub referenced_columns: Vec<String>,
     /// As `pg_get_constraintdef` prints it: re-adding it restores it exactly.
     pub definition: String,
     pub deferrable: bool,

@@ -28,6 +28,16 @@ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
                     AND d.objid = c.oid AND d.deptype = 'e')
 ORDER BY n.nspname, c.relname";
 
+/// Unique constraints and indexes of tables $1, as column lists: the keys
+/// `ON CONFLICT` can match on (no partial or expression indexes).
+const UNIQUE_KEYS: &str = "
+SELECT i.indrelid,
+       ARRAY(SELECT a.attname::text FROM unnest(i.indkey) AS k(attnum)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum)
+         AS columns
+FROM pg_catalog.pg_index i
+WHERE i.indrelid = ANY($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL";
+
 /// Tables called any of $1, in any schema but the system's.
 const TABLES_CALLED: &str = "
 SELECT n.nspname, c.relname
@@ -91,6 +101,10 @@ SELECT con.conname, con.conrelid, rn.nspname AS relation_schema, r.relname AS re
              FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
              ORDER BY k.ord) AS columns,
+       ARRAY(SELECT a.attname::text
+             FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+             ORDER BY k.ord) AS referenced_columns,
        pg_catalog.pg_get_constraintdef(con.oid) AS definition,
        con.condeferrable, con.condeferred,
        pg_catalog.obj_description(con.oid, 'pg_constraint') AS comment
@@ -151,6 +165,23 @@ pub async fn list_tables(client: &Client) -> Result<Vec<Table>> {
         .await
         .context("cannot list tables")?;
     with_columns(client, rows.iter().map(table_from_row).collect()).await
+}
+
+/// The unique constraints and indexes of tables `oids`, as (table, columns):
+/// the keys rows can be matched on.
+pub async fn unique_keys(client: &Client, oids: &[u32]) -> Result<Vec<(u32, Vec<String>)>> {
+    Ok(client
+        .query(UNIQUE_KEYS, &[&oids])
+        .await
+        .context("cannot read unique keys")?
+        .iter()
+        .map(|r| (r.get("indrelid"), r.get("columns")))
+        .collect())
+}
+
+/// Whether two column lists hold the same columns, in any order.
+pub fn same_columns(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().all(|c| b.contains(c))
 }
 
 /// The tables called any of `names`, in whichever schema.
@@ -254,6 +285,7 @@ pub async fn foreign_keys(client: &Client, relation_oids: &[u32]) -> Result<Vec<
             referenced_oid: row.get("referenced_oid"),
             referenced: qualified(row, "referenced_schema", "referenced_name"),
             columns: row.get("columns"),
+            referenced_columns: row.get("referenced_columns"),
             definition: row.get("definition"),
             deferrable: row.get("condeferrable"),
             initially_deferred: row.get("condeferred"),

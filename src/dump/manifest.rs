@@ -13,6 +13,7 @@ use crate::artifact::{
 };
 use crate::catalog::{self, Table};
 use crate::config::DumpConfig;
+use crate::error::Error;
 use crate::load_order::LoadOrder;
 use crate::pg::Session;
 use crate::selection::is_migration_table;
@@ -48,6 +49,66 @@ pub(super) struct Read {
     pub order: LoadOrder,
     pub sequences: Vec<SequenceEntry>,
     pub schema: SchemaSection,
+    /// The natural key to record for each table (`--key`), by position.
+    pub keys: Vec<Vec<String>>,
+}
+
+/// The `--key` of each of `tables`, checked: it names columns the table
+/// stores, and the source has a unique constraint or index on them (a key
+/// that does not identify rows here will not in a target either).
+pub(super) async fn recorded_keys(
+    client: &Client,
+    config: &DumpConfig,
+    tables: &[Table],
+) -> Result<Vec<Vec<String>>> {
+    for choice in &config.keys {
+        if !tables.iter().any(|t| choice.table.matches_name(&t.name)) {
+            return Err(Error::Usage(format!(
+                "--key {}: no table of the dump is called that",
+                choice.table.written
+            ))
+            .into());
+        }
+    }
+    let oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
+    let unique = catalog::unique_keys(client, &oids).await?;
+    let mut keys = Vec::with_capacity(tables.len());
+    for table in tables {
+        let Some(choice) = config
+            .keys
+            .iter()
+            .rev()
+            .find(|c| c.table.matches_name(&table.name))
+        else {
+            keys.push(Vec::new());
+            continue;
+        };
+        if let Some(missing) = choice
+            .columns
+            .iter()
+            .find(|c| !table.stored_columns().any(|col| &col.name == *c))
+        {
+            return Err(Error::Usage(format!(
+                "--key {}: table {} stores no column {missing:?}",
+                choice.table.written, table.name
+            ))
+            .into());
+        }
+        let identifies = unique.iter().any(|(oid, columns)| {
+            *oid == table.oid && catalog::same_columns(columns, &choice.columns)
+        });
+        if !identifies {
+            return Err(Error::Usage(format!(
+                "--key {}: table {} has no unique constraint or index on ({})",
+                choice.table.written,
+                table.name,
+                choice.columns.join(", ")
+            ))
+            .into());
+        }
+        keys.push(choice.columns.clone());
+    }
+    Ok(keys)
 }
 
 /// The manifest of a dump, once every member is written.
@@ -64,7 +125,11 @@ pub(super) fn build(
         .iter()
         .zip(summaries)
         .enumerate()
-        .map(|(position, (table, summary))| table_entry(position, table, summary))
+        .map(|(position, (table, summary))| {
+            let mut entry = table_entry(position, table, summary);
+            entry.match_key = read.keys[position].clone();
+            entry
+        })
         .collect();
     let foreign_keys = foreign_key_entries(&read.order);
     let migration_tables = read

@@ -139,10 +139,12 @@ async fn read_catalog(client: &Client, config: &DumpConfig) -> Result<Read> {
         &outside,
     )
     .await?;
+    let keys = manifest::recorded_keys(client, config, &order.tables).await?;
     Ok(Read {
         order,
         sequences,
         schema,
+        keys,
     })
 }
 

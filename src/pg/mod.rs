@@ -5,6 +5,7 @@
 mod connect;
 mod conninfo;
 mod dsn;
+pub mod merge_sql;
 pub mod sql;
 pub mod tls;
 

@@ -108,67 +108,8 @@ pub fn copy_in(table: &QualifiedName, columns: &[&str], freeze: bool) -> String 
     format!("COPY {}{list} FROM STDIN{options}", table.quoted())
 }
 
-/// A staging table shaped like `table` (generated columns become plain
-/// ones), dropped at commit.
-pub fn create_stage(stage: &QualifiedName, table: &QualifiedName) -> String {
-    format!(
-        "CREATE TEMPORARY TABLE {} (LIKE {}) ON COMMIT DROP",
-        quote_ident(&stage.name),
-        table.quoted()
-    )
-}
-
 pub fn drop_table(table: &QualifiedName) -> String {
     format!("DROP TABLE {}", table.quoted())
-}
-
-/// Merge staged rows into `table` by its key constraint; the result is the
-/// number of rows inserted or changed. With `update`, rows whose key exists
-/// are updated where any value differs (compared as text, so types without
-/// an equality operator work); without it they are left alone.
-pub fn merge_from_stage(
-    table: &QualifiedName,
-    stage: &QualifiedName,
-    columns: &[&str],
-    key_constraint: &str,
-    key_columns: &[String],
-    update: bool,
-) -> String {
-    let list = column_list(columns.iter().copied());
-    let others: Vec<&str> = columns
-        .iter()
-        .copied()
-        .filter(|c| !key_columns.iter().any(|k| k == c))
-        .collect();
-    let action = if update && !others.is_empty() {
-        let target = others
-            .iter()
-            .map(|c| format!("t.{}", quote_ident(c)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let excluded = others
-            .iter()
-            .map(|c| format!("EXCLUDED.{}", quote_ident(c)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        format!(
-            "DO UPDATE SET ({}) = ROW({excluded}) WHERE ROW({target})::text IS DISTINCT FROM ROW({excluded})::text",
-            column_list(others.iter().copied())
-        )
-    } else {
-        "DO NOTHING".to_owned()
-    };
-    format!(
-        "WITH merged AS (
-             INSERT INTO {} AS t ({list}) OVERRIDING SYSTEM VALUE
-             SELECT {list} FROM {}
-             ON CONFLICT ON CONSTRAINT {} {action}
-             RETURNING 1)
-         SELECT count(*) FROM merged",
-        table.quoted(),
-        stage.quoted(),
-        quote_ident(key_constraint)
-    )
 }
 
 /// Lock tables for a consistent dump: readers allowed, DDL kept out.
@@ -377,15 +318,21 @@ pub fn row_differences(c: &RowComparison) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // A key joins on equality, served by its index or a hash join; a table
+    // without one joins on its whole row's text, which is NULL-safe and
+    // still hashable (IS NOT DISTINCT FROM is neither).
+    let keyless = c.key.len() == c.columns.len() && c.key.iter().all(|k| c.columns.contains(k));
     let same_key = |left: &str, right: &str| -> String {
+        if keyless {
+            return format!(
+                "ROW({})::text = ROW({})::text",
+                of(left, c.key),
+                of(right, c.key)
+            );
+        }
         c.key
             .iter()
-            .map(|k| {
-                format!(
-                    "{left}.{0} IS NOT DISTINCT FROM {right}.{0}",
-                    quote_ident(k)
-                )
-            })
+            .map(|k| format!("{left}.{0} = {right}.{0}", quote_ident(k)))
             .collect::<Vec<_>>()
             .join(" AND ")
     };

@@ -1,6 +1,6 @@
-//! The writes of a restore, in order, inside its open transaction: lock,
-//! suspend what the load must not trip (triggers, foreign keys), empty,
-//! load, put everything back exactly, set sequences, and re-count.
+//! The writes of a restore, in order, inside its open transaction: lock
+//! (replace), suspend what the load must not trip, empty (replace), load or
+//! merge, put everything back exactly, set sequences, and re-count.
 
 use std::sync::Arc;
 
@@ -9,16 +9,17 @@ use tokio_postgres::Client;
 
 use super::clean::Clean;
 use super::create::CreatePlan;
-use super::merge::{self, MergeKey};
+use super::merge;
+use super::merge_plan::MergePlan;
 use super::target::{self, Target};
 use super::{constraints, load};
-use crate::artifact::{ArtifactReader, Manifest, Phase, SequenceEntry, TableKind};
-use crate::catalog::{self, ForeignKey};
+use crate::artifact::{ArtifactReader, Manifest, Phase, TableKind};
+use crate::catalog::ForeignKey;
 use crate::config::RestoreConfig;
 use crate::history::TableCounts;
 use crate::ident::QualifiedName;
 use crate::mode::Mode;
-use crate::pg::sql;
+use crate::pg::{merge_sql, sql};
 use crate::progress::Progress;
 
 /// What the restore found and decided before its first write.
@@ -27,8 +28,8 @@ pub(super) struct Prepared {
     pub target: Target,
     pub clean: Option<Clean>,
     pub create: CreatePlan,
-    /// The merge key of each table the target has (merge modes only).
-    pub keys: Vec<MergeKey>,
+    /// How the merge modes merge each table the target has.
+    pub merge: MergePlan,
 }
 
 /// Run the writes. Returns what happened to each of the artifact's tables.
@@ -42,8 +43,8 @@ pub(super) async fn apply(
 ) -> Result<Vec<TableCounts>> {
     let target = &prepared.target;
     let replace = config.mode == Mode::Replace;
-    if loads_data {
-        lock(client, target, replace).await?;
+    if loads_data && replace {
+        lock(client, target).await?;
     }
     prepared.create.run(client, Phase::PreData).await?;
     if !loads_data {
@@ -52,19 +53,11 @@ pub(super) async fn apply(
     }
     let manifest = reader.manifest();
     target::check_sequences(client, manifest).await?;
-
-    // Replace empties the tables, so keys pointing into them from outside
-    // go too; the merge modes delete nothing and only need the artifact's own
-    // keys out of the way (cycles, self-references).
-    let suspended: Vec<&ForeignKey> = if replace {
-        target.all_foreign_keys().collect()
-    } else {
-        target.foreign_keys.iter().collect()
-    };
-    constraints::disable_triggers(client, &target.triggers).await?;
-    constraints::drop_foreign_keys(client, suspended.iter().copied()).await?;
-    if replace {
-        empty(client, target).await?;
+    let suspended = suspend(client, prepared, replace).await?;
+    if !replace {
+        // Ahead of the rows that use them, so that the target's own inserts
+        // meanwhile draw values past the seed's.
+        sequences_forward(client, manifest, prepared).await?;
     }
     progress.begin(
         "restore",
@@ -80,23 +73,72 @@ pub(super) async fn apply(
         }
     };
     progress.phase("keys, indexes, foreign keys, triggers");
-    let reinstated = reinstate(client, prepared, &suspended).await;
+    let update = config.mode == Mode::Upsert;
+    let reinstated = reinstate(client, prepared, &suspended, replace, update).await;
     progress.finish();
     reinstated?;
-    set_sequences(client, manifest, replace).await?;
-    count(client, manifest, target, changed).await
+    if replace {
+        constraints::set_sequences(client, &manifest.sequences).await?;
+    }
+    count(client, manifest, target, prepared, changed).await
 }
 
-/// Put back what the load suspended, and create what comes after the data.
-async fn reinstate(client: &Client, prepared: &Prepared, suspended: &[&ForeignKey]) -> Result<()> {
+/// Take out of the way what the load must not trip over; returns the
+/// foreign keys dropped. User triggers are disabled in every mode: the
+/// artifact states what the tables hold, and an audit or `updated_at`
+/// trigger firing would make them hold something else (and a second apply
+/// change them again). Replace empties the tables: every foreign key on or
+/// into them is dropped (cycles load in any order, and re-adding validates
+/// each key in one pass). The merge modes block no reader: disabling a
+/// trigger makes writers wait, not readers, and they drop nothing but the
+/// keys their plan cannot satisfy otherwise, deferring those it can.
+async fn suspend<'a>(
+    client: &Client,
+    prepared: &'a Prepared,
+    replace: bool,
+) -> Result<Vec<&'a ForeignKey>> {
+    let target = &prepared.target;
+    constraints::disable_triggers(client, &target.triggers).await?;
+    if !replace {
+        let deferred: Vec<(&str, &str)> = prepared
+            .merge
+            .deferred
+            .iter()
+            .map(|fk| (fk.relation.schema.as_str(), fk.name.as_str()))
+            .collect();
+        if !deferred.is_empty() {
+            client.batch_execute(&merge_sql::defer(&deferred)).await?;
+        }
+        let dropped: Vec<&ForeignKey> = prepared.merge.exclusive.iter().collect();
+        constraints::drop_foreign_keys(client, dropped.iter().copied()).await?;
+        return Ok(dropped);
+    }
+    let dropped: Vec<&ForeignKey> = target.all_foreign_keys().collect();
+    constraints::drop_foreign_keys(client, dropped.iter().copied()).await?;
+    empty(client, target).await?;
+    Ok(dropped)
+}
+
+/// Put back what the load suspended (after the merge modes have filled the
+/// references they left for last), and create what comes after the data.
+async fn reinstate(
+    client: &Client,
+    prepared: &Prepared,
+    suspended: &[&ForeignKey],
+    replace: bool,
+    update: bool,
+) -> Result<()> {
+    if !replace {
+        merge::fill_later(client, &prepared.merge, update).await?;
+    }
     constraints::add_foreign_keys(client, suspended.iter().copied()).await?;
     constraints::restore_triggers(client, &prepared.target.triggers).await?;
     prepared.create.run(client, Phase::PostData).await
 }
 
-/// Lock the tables the load touches. A replace re-checks for rows outside
-/// the artifact that arrived between the first check and the lock.
-async fn lock(client: &Client, target: &Target, replace: bool) -> Result<()> {
+/// Lock the tables a replace empties, and re-check for rows outside the
+/// artifact that arrived between the first check and the lock.
+async fn lock(client: &Client, target: &Target) -> Result<()> {
     if target.tables.is_empty() {
         return Ok(());
     }
@@ -106,10 +148,7 @@ async fn lock(client: &Client, target: &Target, replace: bool) -> Result<()> {
         .context(
             "cannot lock the target tables (another session holds a lock; see --lock-timeout)",
         )?;
-    if replace {
-        target.check_outside_references(client).await?;
-    }
-    Ok(())
+    target.check_outside_references(client).await
 }
 
 /// Empty the target's tables in one statement.
@@ -131,14 +170,15 @@ async fn empty(client: &Client, target: &Target) -> Result<()> {
 
 /// Load every table in the artifact's order: merged into an existing table
 /// (merge modes), or copied into an emptied or new one. Returns, per table,
-/// the rows a merge inserted or changed (`None` for a plain load).
+/// the merge (index into the plan) of each merged table (`None` for a plain
+/// load).
 async fn load_all(
     client: &Client,
     reader: &Arc<ArtifactReader>,
     prepared: &Prepared,
     mode: Mode,
     progress: &dyn Progress,
-) -> Result<Vec<Option<u64>>> {
+) -> Result<Vec<Option<usize>>> {
     let manifest = reader.manifest();
     let mut changed = vec![None; manifest.tables.len()];
     for (position, entry) in manifest.tables.iter().enumerate() {
@@ -147,22 +187,18 @@ async fn load_all(
             .tables
             .iter()
             .position(|t| t.name == entry.name);
-        match existing {
-            Some(i) if mode != Mode::Replace => {
-                let key = &prepared.keys[i];
+        let merge = prepared
+            .merge
+            .tables
+            .iter()
+            .position(|m| m.position == position);
+        match (existing, merge) {
+            (Some(_), Some(index)) if mode != Mode::Replace => {
                 let update = mode == Mode::Upsert;
-                let merged = merge::merge_table(
-                    client,
-                    reader,
-                    position,
-                    progress,
-                    &entry.name,
-                    key,
-                    update,
-                )
-                .await
-                .with_context(|| format!("cannot merge table {}", entry.name))?;
-                changed[position] = Some(merged);
+                merge::merge_table(client, reader, &prepared.merge, index, update, progress)
+                    .await
+                    .with_context(|| format!("cannot merge table {}", entry.name))?;
+                changed[position] = Some(index);
             }
             _ => {
                 // Created or truncated in this transaction: loaded frozen.
@@ -176,20 +212,30 @@ async fn load_all(
     Ok(changed)
 }
 
-/// Set sequences to their dumped state; a merge never moves one back under
-/// rows the target already has.
-async fn set_sequences(client: &Client, manifest: &Manifest, replace: bool) -> Result<()> {
-    if replace {
-        return constraints::set_sequences(client, &manifest.sequences).await;
+/// Move each sequence forward to its dumped state, never back under the
+/// target's rows, and outside the transaction's locks; leave alone those
+/// that give values to a primary key the target keeps its own of (matched
+/// on a natural key). (Replace sets them exactly, in the transaction.)
+async fn sequences_forward(
+    client: &Client,
+    manifest: &Manifest,
+    prepared: &Prepared,
+) -> Result<()> {
+    let kept = merge::kept_sequences(client, &prepared.merge, &manifest.sequences).await?;
+    for sequence in manifest
+        .sequences
+        .iter()
+        .filter(|s| !kept.contains(&s.name))
+    {
+        client
+            .execute(
+                &merge_sql::sequence_forward(&sequence.name),
+                &[&sequence.last_value, &sequence.is_called],
+            )
+            .await
+            .with_context(|| format!("cannot move sequence {} forward", sequence.name))?;
     }
-    let mut forward: Vec<SequenceEntry> = Vec::new();
-    for sequence in &manifest.sequences {
-        let (last_value, is_called) = catalog::sequence_state(client, &sequence.name).await?;
-        if (sequence.last_value, sequence.is_called) > (last_value, is_called) {
-            forward.push(sequence.clone());
-        }
-    }
-    constraints::set_sequences(client, &forward).await
+    Ok(())
 }
 
 /// Re-count every table and say what changed; a plain load must hold
@@ -198,10 +244,15 @@ async fn count(
     client: &Client,
     manifest: &Manifest,
     target: &Target,
-    changed: Vec<Option<u64>>,
+    prepared: &Prepared,
+    merged: Vec<Option<usize>>,
 ) -> Result<Vec<TableCounts>> {
     let mut counts = Vec::with_capacity(manifest.tables.len());
-    for ((entry, before), changed) in manifest.tables.iter().zip(&target.row_counts).zip(changed) {
+    for ((entry, before), merge) in manifest.tables.iter().zip(&target.row_counts).zip(merged) {
+        let changed = match merge {
+            Some(index) => Some(merge::touched_rows(client, &prepared.merge, index).await?),
+            None => None,
+        };
         // A partitioned table counts its partitions; any other counts its
         // own rows, not its inheritance children's.
         let only = entry.kind != TableKind::Partitioned;

@@ -26,6 +26,7 @@ mod constraints;
 mod create;
 mod load;
 mod merge;
+mod merge_plan;
 mod target;
 
 use std::sync::Arc;
@@ -48,6 +49,7 @@ use clean::Clean;
 pub use confirm::{Action, Agree, Confirm, Request};
 use create::CreatePlan;
 pub use load::load_table;
+use merge_plan::MergePlan;
 use target::Target;
 
 /// What a restore did, or would do (dry run), or why it did nothing.
@@ -250,16 +252,16 @@ async fn prepare(
         None => CreatePlan::default(),
     };
     refuse_creating_migrated_tables(client, config, &target).await?;
-    let keys = match config.mode {
-        Mode::Replace => Vec::new(),
-        _ if !loads_data => Vec::new(),
-        _ => merge::keys(client, &target.tables, &manifest.tables).await?,
+    let merge = match config.mode {
+        Mode::Replace => MergePlan::default(),
+        _ if !loads_data => MergePlan::default(),
+        _ => MergePlan::decide(client, manifest, &target, &config.keys).await?,
     };
     Ok(Prepared {
         target,
         clean,
         create,
-        keys,
+        merge,
     })
 }
 

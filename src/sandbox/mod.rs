@@ -74,6 +74,7 @@ pub async fn run(config: &SandboxConfig, progress: &dyn Progress) -> Result<Sand
         clean: false,
         create_missing: true,
         mode: Mode::Replace,
+        keys: Vec::new(),
         history: Some(QualifiedName::new("seedpack", "history")),
         force: false,
         lock_timeout: Duration::from_secs(60),

@@ -3,7 +3,7 @@
 //! drift check.
 
 use crate::roundtrip::fixture_pair;
-use crate::support::blocking::{restore_until_blocked, wait_until_no_seedpack_session, Holder};
+use crate::support::blocking::{restore_until_waiting, wait_until_no_seedpack_session, Holder};
 use crate::support::{dump_with, fixture, restore, restore_with, scratch, seedpack, TestDb};
 
 /// The fixture's tables that have a key (upsert and insert-missing need one).
@@ -229,18 +229,22 @@ fn a_killed_apply_leaves_no_history_row_and_no_data() {
     let src = TestDb::on(shared, "killhist_src")
         .with_sql("CREATE TABLE public.big (id serial PRIMARY KEY, v text);
                    INSERT INTO public.big (v) SELECT md5(i::text) FROM generate_series(1, 20000) i;");
-    let dst = TestDb::on(shared, "killhist_dst")
-        .with_sql("CREATE TABLE public.big (id serial PRIMARY KEY, v text);");
+    let dst = TestDb::on(shared, "killhist_dst").with_sql(
+        "CREATE TABLE public.big (id serial PRIMARY KEY, v text);
+         INSERT INTO public.big VALUES (1, 'production''s own');",
+    );
     let dir = scratch();
     let artifact = dump_with(&src, dir.path(), "kill", &[]);
-    let holder = Holder::sequence(&dst, "public.big_id_seq");
-    let before = dst.snapshot();
-    let mut child = restore_until_blocked(&dst, &artifact, &["--mode", "upsert"]);
+    // A writer holds row 1, which the merge updates: the merge waits there,
+    // inside its transaction, with every other row staged and merged.
+    let holder = Holder::hold(&dst, "SELECT * FROM public.big WHERE id = 1 FOR UPDATE");
+    let before = dst.rows_and_constraints();
+    let mut child = restore_until_waiting(&dst, &artifact, &["--mode", "upsert"], "WITH ");
     child.kill().unwrap();
     child.wait().unwrap();
     holder.release();
     wait_until_no_seedpack_session(&dst);
-    assert_eq!(dst.snapshot(), before);
+    assert_eq!(dst.rows_and_constraints(), before);
     assert_eq!(
         dst.sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'seedpack'"),
         "0"

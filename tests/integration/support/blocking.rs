@@ -71,6 +71,17 @@ pub fn wait_for(db: &TestDb, what: &str, query: &str) {
 /// arguments and wait until it is blocked, inside its transaction, on the
 /// held sequence.
 pub fn restore_until_blocked(db: &TestDb, artifact: &Path, extra: &[&str]) -> Child {
+    restore_until_waiting(db, artifact, extra, "ALTER SEQUENCE")
+}
+
+/// As `restore_until_blocked`, waiting until a statement starting with
+/// `statement` waits for a lock.
+pub fn restore_until_waiting(
+    db: &TestDb,
+    artifact: &Path,
+    extra: &[&str],
+    statement: &str,
+) -> Child {
     let url = db.url();
     let mut args = vec![
         "restore",
@@ -85,9 +96,11 @@ pub fn restore_until_blocked(db: &TestDb, artifact: &Path, extra: &[&str]) -> Ch
     let child = seedpack(&args).secret(&db.cluster.owner_password).spawn();
     wait_for(
         db,
-        "the restore to block on the sequence",
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedpack'
-           AND wait_event_type = 'Lock' AND query LIKE 'ALTER SEQUENCE%'",
+        &format!("the restore to block in {statement}"),
+        &format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seedpack'
+               AND wait_event_type = 'Lock' AND ltrim(query) LIKE '{statement}%'"
+        ),
     );
     child
 }

@@ -126,6 +126,24 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// As `snapshot`, without the sequences' states: what a merge that
+    /// rolled back must leave as it was (a merge moves sequences forward
+    /// outside its transaction, as `nextval` would).
+    pub fn rows_and_constraints(&self) -> String {
+        rows_and_constraints(&self.snapshot())
+    }
+}
+
+/// A snapshot's rows and constraints, without the sequences' states.
+pub fn rows_and_constraints(snapshot: &str) -> String {
+    snapshot
+        .split("== sequences")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// The catalog definitions of every user object, through the server's
 /// deparsers: tables and columns, constraints, indexes, triggers, sequences,
 /// views, types, functions and comments. Equal text means equal definitions.
