@@ -12,6 +12,7 @@
 //! temporary tables that the transaction's rollback removes. A standby
 //! (read-only) server can be checked exactly, without the key listing.
 
+mod contains;
 mod digest;
 mod rows;
 
@@ -107,33 +108,51 @@ pub async fn run(config: &CheckConfig) -> Result<CheckReport> {
     let names: Vec<QualifiedName> = manifest.tables.iter().map(|t| t.name.clone()).collect();
     let existing = catalog::tables_named(client, &names).await?;
     let mut tables = Vec::with_capacity(names.len());
+    let mut present = Vec::new();
     for (position, entry) in manifest.tables.iter().enumerate() {
         // seedpack's own history, in an artifact from before dumps left it
         // out, says nothing about the application's data.
         if entry.name.schema == catalog::OWN_SCHEMA {
             continue;
         }
-        let Some(table) = existing.iter().find(|t| t.name == entry.name) else {
-            tables.push(TableCheck {
+        match existing.iter().find(|t| t.name == entry.name) {
+            Some(table) => present.push(contains::Present {
+                position,
+                table,
+                key: match_key(&config.keys, entry)?,
+            }),
+            None => tables.push(TableCheck {
                 table: entry.name.clone(),
                 state: State::Missing,
                 expected_rows: entry.rows,
                 rows: None,
                 detail: None,
                 differences: Vec::new(),
-            });
-            continue;
-        };
-        let key = match_key(&config.keys, entry)?;
-        let table = Compared {
-            reader: &reader,
-            position,
-            key: &key,
-            only: !table.partitioned,
-            stages,
-        };
-        tables.push(table.check(client, config.mode).await?);
+            }),
+        }
     }
+    match config.mode {
+        CheckMode::Exact => {
+            for table in &present {
+                let compared = Compared {
+                    reader: &reader,
+                    position: table.position,
+                    key: &table.key,
+                    only: !table.table.partitioned,
+                    stages,
+                };
+                tables.push(compared.check(client).await?);
+            }
+        }
+        CheckMode::Contains => tables.extend(check_contains(client, &reader, &present).await?),
+    }
+    tables.sort_by_key(|t| {
+        manifest
+            .tables
+            .iter()
+            .position(|e| e.name == t.table)
+            .unwrap_or(usize::MAX)
+    });
     client.batch_execute("ROLLBACK").await?;
     Ok(CheckReport {
         content_id: manifest.content_id.clone(),
@@ -181,18 +200,15 @@ struct Compared<'a> {
 }
 
 impl Compared<'_> {
-    /// Compare in `mode`, inside a savepoint: a table the comparison cannot
+    /// Compare exactly, inside a savepoint: a table the comparison cannot
     /// read (a column it lacks, say) differs, and the rest go on.
-    async fn check(&self, client: &Client, mode: CheckMode) -> Result<TableCheck> {
+    async fn check(&self, client: &Client) -> Result<TableCheck> {
         let entry = &self.reader.manifest().tables[self.position];
         client.batch_execute("SAVEPOINT seedpack_check").await?;
-        let compared = match mode {
-            CheckMode::Exact => self.exact(client).await,
-            CheckMode::Contains => self.contains(client).await,
-        };
+        let compared = self.exact(client).await;
         let (state, rows, detail, differences) = match compared {
             Ok(outcome) => outcome,
-            Err(e) => match server_message(&e) {
+            Err(e) => match rows::server_message(&e) {
                 Some(message) => {
                     client
                         .batch_execute("ROLLBACK TO SAVEPOINT seedpack_check")
@@ -229,28 +245,6 @@ impl Compared<'_> {
         }
     }
 
-    async fn contains(&self, client: &Client) -> Result<Outcome> {
-        let entry = &self.reader.manifest().tables[self.position];
-        let rows = count(client, &entry.name, self.only).await?;
-        if entry.columns.is_empty() {
-            let state = if rows >= entry.rows {
-                State::Equal
-            } else {
-                State::Differs
-            };
-            return Ok((state, Some(rows), None, Vec::new()));
-        }
-        let found = self.rows(client, false).await?;
-        if found.count == 0 {
-            return Ok((State::Equal, Some(rows), None, Vec::new()));
-        }
-        let detail = format!(
-            "{} of the artifact's {} rows missing or changed",
-            found.count, entry.rows
-        );
-        Ok((State::Differs, Some(rows), Some(detail), found.first))
-    }
-
     async fn rows(&self, client: &Client, extra: bool) -> Result<rows::Differences> {
         rows::compare(
             client,
@@ -264,6 +258,51 @@ impl Compared<'_> {
     }
 }
 
+/// `--mode contains` for every present table: all staged (and translated)
+/// first, then each compared.
+async fn check_contains(
+    client: &Client,
+    reader: &Arc<ArtifactReader>,
+    present: &[contains::Present<'_>],
+) -> Result<Vec<TableCheck>> {
+    let stages = contains::stage_all(client, reader, present).await?;
+    let mut checks = Vec::with_capacity(present.len());
+    for (table, stage) in present.iter().zip(stages) {
+        let entry = &reader.manifest().tables[table.position];
+        let rows = count(client, &entry.name, !table.table.partitioned).await?;
+        let (state, detail, differences) = match stage {
+            Err(message) => (State::Differs, Some(message), Vec::new()),
+            Ok(_) if entry.columns.is_empty() => match rows >= entry.rows {
+                true => (State::Equal, None, Vec::new()),
+                false => (State::Differs, None, Vec::new()),
+            },
+            Ok(stage) => {
+                let found = contains::compare(client, reader, table, &stage).await?;
+                match found.count {
+                    0 => (State::Equal, None, Vec::new()),
+                    count => (
+                        State::Differs,
+                        Some(format!(
+                            "{count} of the artifact's {} rows missing or changed",
+                            entry.rows
+                        )),
+                        found.first,
+                    ),
+                }
+            }
+        };
+        checks.push(TableCheck {
+            table: entry.name.clone(),
+            state,
+            expected_rows: entry.rows,
+            rows: Some(rows),
+            detail,
+            differences,
+        });
+    }
+    Ok(checks)
+}
+
 /// A table's state, its row count, why it differs, and the first rows that do.
 type Outcome = (State, Option<u64>, Option<String>, Vec<RowDifference>);
 
@@ -273,14 +312,4 @@ async fn count(client: &Client, table: &QualifiedName, only: bool) -> Result<u64
         .await?
         .get(0);
     Ok(rows.max(0) as u64)
-}
-
-/// The server's message, when `error` is the server refusing a statement
-/// (as it does for a column the table lacks); `None` for anything else.
-fn server_message(error: &anyhow::Error) -> Option<String> {
-    error
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<tokio_postgres::Error>())
-        .and_then(|e| e.as_db_error())
-        .map(|db| db.message().to_owned())
 }

@@ -416,3 +416,110 @@ fn a_merge_never_blocks_the_applications_readers() {
         "a read waited {longest:?} of {merge_took:?}"
     );
 }
+
+#[test]
+fn the_whole_deploy_loop_keeps_productions_own_rows() {
+    let dir = scratch();
+    let flags = "CREATE TABLE public.flags (name text PRIMARY KEY, enabled boolean NOT NULL);";
+    let keyed = [
+        "--key",
+        "regions=code",
+        "--key",
+        "countries=code",
+        "--key",
+        "categories=slug",
+    ];
+    // v1 and v2 of the seed, built in CI from the same migrations.
+    let v1_db = seed_v1();
+    let v2_db = TestDb::new("loop_v2").with_sql(APP).with_sql(
+        "INSERT INTO public.regions (code, name) VALUES ('as', 'Asia'), ('eu', 'Europa'), ('af', 'Africa');
+         INSERT INTO public.countries (code, name, region_id) VALUES
+             ('ke', 'Kenya', 3), ('fr', 'France', 2), ('jp', 'Nippon', 1), ('de', 'Germany', 2);
+         INSERT INTO public.categories (slug, parent_id) VALUES ('root', NULL);
+         INSERT INTO public.categories (slug, parent_id) VALUES ('music', 1);
+         INSERT INTO public.categories (slug, parent_id) VALUES ('jazz', 2), ('books', 2);",
+    );
+    let v1 = crate::support::dump_with(&v1_db, dir.path(), "v1", &keyed);
+    let v2 = crate::support::dump_with(&v2_db, dir.path(), "v2", &keyed);
+    let flags_v1 = TestDb::new("loop_flags1")
+        .with_sql(flags)
+        .with_sql("INSERT INTO public.flags VALUES ('new_ui', false)");
+    let flags_v2 = TestDb::new("loop_flags2")
+        .with_sql(flags)
+        .with_sql("INSERT INTO public.flags VALUES ('new_ui', true), ('beta', true)");
+    let (f1, f2) = (
+        dump(&flags_v1, dir.path(), "f1"),
+        dump(&flags_v2, dir.path(), "f2"),
+    );
+
+    let production = TestDb::new("loop_prod")
+        .with_sql(APP)
+        .with_sql(flags)
+        .with_sql(PRODUCTION_ROWS);
+    let own = || {
+        production.sql(
+            "SELECT string_agg(id || code || name, ',' ORDER BY id) FROM public.regions WHERE code IN ('xx', 'yy', 'zz1', 'zz2');
+             SELECT string_agg(id || slug, ',' ORDER BY id) FROM public.categories WHERE slug LIKE 'own%'",
+        )
+    };
+    let url = production.url();
+    let contains = |artifact: &std::path::Path| {
+        crate::support::seedpack(&[
+            "check",
+            "--mode",
+            "contains",
+            "--file",
+            artifact.to_str().unwrap(),
+            "--dsn",
+            &url,
+        ])
+        .secret(&production.cluster.owner_password)
+        .run()
+    };
+    let steps = [(&v1, &f1), (&v2, &f2), (&v1, &f1), (&v2, &f2)];
+    for (step, (seed, flag_seed)) in steps.iter().enumerate() {
+        // Production writes rows of its own between deploys.
+        production.sql(&format!(
+            "INSERT INTO public.regions (code, name) VALUES ('zz{step}', 'Own region {step}');
+             INSERT INTO public.categories (slug, parent_id) VALUES ('own-{step}', 1);"
+        ));
+        let before = own();
+        restore_with(
+            &production,
+            seed,
+            &["--mode", "upsert", "--data-only", "--quiet"],
+        )
+        .ok();
+        restore_with(&production, flag_seed, &["--data-only", "--quiet"]).ok();
+        assert_eq!(own(), before, "step {step}: production's own rows changed");
+        contains(seed).ok();
+        crate::support::seedpack(&[
+            "check",
+            "--file",
+            flag_seed.to_str().unwrap(),
+            "--dsn",
+            &url,
+        ])
+        .secret(&production.cluster.owner_password)
+        .run()
+        .ok();
+        let deployed = if step % 2 == 0 { &v1_db } else { &v2_db };
+        for line in by_natural_key(deployed).lines().flat_map(|l| l.split(',')) {
+            assert!(
+                by_natural_key(&production).contains(line),
+                "step {step}: {line}"
+            );
+        }
+    }
+    assert_eq!(
+        production.sql("SELECT string_agg(mode, ',' ORDER BY id) FROM seedpack.history"),
+        "upsert,replace,upsert,replace,upsert,replace,upsert,replace"
+    );
+    // The flags hold v2's exactly; production's categories kept their tree.
+    assert_eq!(
+        production
+            .sql("SELECT string_agg(name || '=' || enabled, ',' ORDER BY name) FROM public.flags"),
+        "beta=true,new_ui=true"
+    );
+    assert!(by_natural_key(&production).contains("own-child<own"));
+}
