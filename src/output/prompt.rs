@@ -23,7 +23,10 @@ impl Confirm for Terminal {
             )
             .into());
         }
-        let preview = text::restore_preview(request.target, request.tables, "rows now");
+        let mut preview = text::restore_preview(request.target, request.tables, "rows now");
+        for note in request.notes {
+            preview.push_str(&format!("note: {note}\n"));
+        }
         let question = format!(
             "{} {} table(s) in {}?",
             verb(request.action),

@@ -32,6 +32,19 @@ pub(super) struct Prepared {
     pub merge: MergePlan,
 }
 
+impl Prepared {
+    /// What the restore will not do as the artifact says, or will do at a
+    /// cost worth knowing, each a sentence.
+    pub fn warnings(&self) -> Vec<String> {
+        self.create
+            .warnings
+            .iter()
+            .chain(&self.merge.notes)
+            .cloned()
+            .collect()
+    }
+}
+
 /// Run the writes. Returns what happened to each of the artifact's tables.
 pub(super) async fn apply(
     client: &Client,

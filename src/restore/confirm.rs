@@ -26,6 +26,8 @@ pub struct Request<'a> {
     pub target: &'a ConnectionTarget,
     pub action: Action,
     pub tables: &'a [TableCounts],
+    /// What the restore will do at a cost worth knowing (an exclusive lock).
+    pub notes: &'a [String],
 }
 
 /// Answers a restore's question. `Ok` goes ahead; an error (a refusal,

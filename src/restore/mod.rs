@@ -82,15 +82,15 @@ pub async fn run(
     refuse_bookkeeping(manifest)?;
     let schema = schema_to_apply(config, manifest)?;
     let loads_data = config.scope != RestoreScope::SchemaOnly && !manifest.schema_only;
-    let outcome = |tables, create: Option<&CreatePlan>, dry_run, already_applied| RestoreOutcome {
+    let outcome = |tables, prepared: Option<&Prepared>, dry_run, already_applied| RestoreOutcome {
         manifest: manifest.clone(),
         mode: config.mode,
         tables,
-        created: create.map_or(0, CreatePlan::count),
+        created: prepared.map_or(0, |p| p.create.count()),
         loads_data,
         dry_run,
         already_applied,
-        warnings: create.map(|c| c.warnings.clone()).unwrap_or_default(),
+        warnings: prepared.map(Prepared::warnings).unwrap_or_default(),
     };
 
     let session = pg::connect(&config.target).await?;
@@ -105,12 +105,13 @@ pub async fn run(
     let preview = preview(manifest, &prepared.target, loads_data);
     if config.dry_run {
         client.batch_execute("ROLLBACK").await?;
-        return Ok(outcome(preview, Some(&prepared.create), true, None));
+        return Ok(outcome(preview, Some(&prepared), true, None));
     }
     let request = Request {
         target: &config.target,
         action: action(config, loads_data),
         tables: &preview,
+        notes: &prepared.merge.notes,
     };
     confirm.confirm(&request).await?;
 
@@ -123,7 +124,7 @@ pub async fn run(
         .batch_execute("COMMIT")
         .await
         .context("cannot commit the restore")?;
-    Ok(outcome(counts, Some(&prepared.create), false, None))
+    Ok(outcome(counts, Some(&prepared), false, None))
 }
 
 /// Refuse, before connecting, an artifact that would overwrite bookkeeping:

@@ -523,3 +523,34 @@ fn the_whole_deploy_loop_keeps_productions_own_rows() {
     );
     assert!(by_natural_key(&production).contains("own-child<own"));
 }
+
+#[test]
+fn a_cycle_no_merge_order_satisfies_falls_back_to_a_lock_and_says_so() {
+    let schema = "CREATE TABLE public.a (id int PRIMARY KEY, b_id int NOT NULL);
+                  CREATE TABLE public.b (id int PRIMARY KEY, a_id int NOT NULL REFERENCES public.a (id));";
+    let cycle =
+        "ALTER TABLE public.a ADD CONSTRAINT a_b FOREIGN KEY (b_id) REFERENCES public.b (id);";
+    let seed = TestDb::new("cycle_seed")
+        .with_sql(schema)
+        .with_sql("INSERT INTO public.a VALUES (1, 1), (2, 2); INSERT INTO public.b VALUES (1, 2), (2, 1);")
+        .with_sql(cycle);
+    let dir = scratch();
+    let artifact = dump(&seed, dir.path(), "cycle");
+    let production = TestDb::new("cycle_prod").with_sql(schema).with_sql(cycle);
+    let preview = restore_with(&production, &artifact, &["--mode", "upsert", "--dry-run"]).ok();
+    assert!(
+        preview.stderr.contains("seedpack: warning: foreign key a_b on \"public\".\"a\" has no nullable column and is not deferrable"),
+        "{}",
+        preview.stderr
+    );
+    restore_with(&production, &artifact, &["--mode", "upsert", "--quiet"]).ok();
+    assert_eq!(
+        production.sql("SELECT string_agg(a.id || '>' || b.id || '>' || b.a_id, ',' ORDER BY a.id) FROM public.a JOIN public.b ON b.id = a.b_id"),
+        "1>1>2,2>2>1"
+    );
+    assert_eq!(
+        production.sql("SELECT count(*) FROM pg_constraint WHERE conname = 'a_b'"),
+        "1",
+        "the dropped key is back"
+    );
+}
