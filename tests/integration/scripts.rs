@@ -270,3 +270,78 @@ fn pg_sandbox_starts_a_cluster_and_stops_it() {
     .expect_code(1);
     assert!(run.stderr.contains("no initdb in"), "{}", run.stderr);
 }
+
+#[test]
+fn generate_seed_dump_runs_the_apps_migrate_and_seed_commands_and_records_keys() {
+    let db = TestDb::new("gen_commands");
+    let dir = scratch();
+    let out = dir.path().join("seed.seedpack");
+    let url = db.url();
+    let migrate = format!(
+        "psql -X -q -v ON_ERROR_STOP=1 -d \"$DATABASE_URL\" -f '{}'",
+        demo_sql("schema.sql")
+    );
+    let seed = format!(
+        "psql -X -q -v ON_ERROR_STOP=1 -d \"$DATABASE_URL\" -f '{}'",
+        demo_sql("seed.sql")
+    );
+    let run = script(
+        "generate-seed-dump.sh",
+        &[
+            "--dsn",
+            &url,
+            "--output",
+            out.to_str().unwrap(),
+            "--label",
+            "abc123",
+            "--migrate",
+            &migrate,
+            "--seed",
+            &seed,
+            "--dump-arg",
+            "--key",
+            "--dump-arg",
+            "country=code",
+        ],
+        &[],
+    )
+    .ok();
+    assert_eq!(run.stdout.trim(), out.to_str().unwrap());
+    let manifest = manifest_json(&out);
+    assert_eq!(manifest["label"], "abc123");
+    let country = crate::support::manifest_table(&manifest, "country");
+    assert_eq!(country["match_key"], serde_json::json!(["code"]));
+    // A failing migration stops it before anything is dumped.
+    let failing = dir.path().join("failed.seedpack");
+    script(
+        "generate-seed-dump.sh",
+        &[
+            "--dsn",
+            &url,
+            "--output",
+            failing.to_str().unwrap(),
+            "--migrate",
+            "exit 7",
+        ],
+        &[],
+    )
+    .expect_code(7);
+    assert!(!failing.exists());
+}
+
+#[test]
+fn install_seedpack_keys_the_cache_on_the_sources() {
+    let key = |version: &str| {
+        script("install-seedpack.sh", &["--key", version], &[])
+            .ok()
+            .stdout
+    };
+    let source = key("action");
+    assert!(
+        source.starts_with("key=source-") && source.trim().len() == "key=source-".len() + 16,
+        "{source}"
+    );
+    assert_eq!(key("action"), source, "the same sources, the same key");
+    assert_eq!(key("v1.2.0").trim(), "key=ref-v1.2.0");
+    script("install-seedpack.sh", &["--install", "action"], &[]).expect_code(2);
+}
