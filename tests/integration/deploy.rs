@@ -2,7 +2,7 @@
 //! seed built in CI is applied on every deploy, skipped when it is what the
 //! tables hold, applied again after a rollback.
 
-use crate::support::{dump, restore_with, rows_and_constraints, scratch, TestDb};
+use crate::support::{check_with, dump, restore_with, rows_and_constraints, scratch, TestDb};
 
 const SCHEMA: &str = "CREATE TABLE public.country (code text PRIMARY KEY, name text NOT NULL);";
 
@@ -124,14 +124,7 @@ fn check_contains_passes_after_a_merge_and_names_the_keys_that_differ() {
         .with_sql(SCHEMA)
         .with_sql("INSERT INTO public.country VALUES ('es', 'Spain'), ('fr', 'Frankreich');");
     restore_with(&production, &artifact, &["--mode", "upsert", "--quiet"]).ok();
-    let url = production.url();
-    let check = |extra: &[&str]| {
-        let mut args = vec!["check", "--file", artifact.to_str().unwrap(), "--dsn", &url];
-        args.extend(extra);
-        crate::support::seedpack(&args)
-            .secret(&production.cluster.owner_password)
-            .run()
-    };
+    let check = |extra: &[&str]| check_with(&production, &artifact, extra);
     // Production's own row (es) makes it differ exactly, not by containment.
     let exact = check(&[]).expect_code(1);
     assert!(exact.stdout.contains("  extra    (es)"), "{}", exact.stdout);
@@ -462,20 +455,6 @@ fn the_whole_deploy_loop_keeps_productions_own_rows() {
              SELECT string_agg(id || slug, ',' ORDER BY id) FROM public.categories WHERE slug LIKE 'own%'",
         )
     };
-    let url = production.url();
-    let contains = |artifact: &std::path::Path| {
-        crate::support::seedpack(&[
-            "check",
-            "--mode",
-            "contains",
-            "--file",
-            artifact.to_str().unwrap(),
-            "--dsn",
-            &url,
-        ])
-        .secret(&production.cluster.owner_password)
-        .run()
-    };
     let steps = [(&v1, &f1), (&v2, &f2), (&v1, &f1), (&v2, &f2)];
     for (step, (seed, flag_seed)) in steps.iter().enumerate() {
         // Production writes rows of its own between deploys.
@@ -492,17 +471,8 @@ fn the_whole_deploy_loop_keeps_productions_own_rows() {
         .ok();
         restore_with(&production, flag_seed, &["--data-only", "--quiet"]).ok();
         assert_eq!(own(), before, "step {step}: production's own rows changed");
-        contains(seed).ok();
-        crate::support::seedpack(&[
-            "check",
-            "--file",
-            flag_seed.to_str().unwrap(),
-            "--dsn",
-            &url,
-        ])
-        .secret(&production.cluster.owner_password)
-        .run()
-        .ok();
+        check_with(&production, seed, &["--mode", "contains"]).ok();
+        check_with(&production, flag_seed, &[]).ok();
         let deployed = if step % 2 == 0 { &v1_db } else { &v2_db };
         for line in by_natural_key(deployed).lines().flat_map(|l| l.split(',')) {
             assert!(

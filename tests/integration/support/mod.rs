@@ -419,6 +419,14 @@ pub fn restore_with(db: &TestDb, artifact: &Path, extra: &[&str]) -> Run {
     seedpack(&args).secret(&db.cluster.owner_password).run()
 }
 
+/// `seedpack check --file artifact --dsn db` with `extra` arguments.
+pub fn check_with(db: &TestDb, artifact: &Path, extra: &[&str]) -> Run {
+    let url = db.url();
+    let mut args = vec!["check", "--file", artifact.to_str().unwrap(), "--dsn", &url];
+    args.extend(extra);
+    seedpack(&args).secret(&db.cluster.owner_password).run()
+}
+
 /// The fixture files under tests/fixtures.
 pub fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
