@@ -136,9 +136,14 @@ pub fn join_snapshot(snapshot: &str) -> String {
     )
 }
 
-/// Lock tables for a restore: nobody reads half-loaded data.
+/// Lock tables for a restore, all or none, without waiting (`NOWAIT`):
+/// nobody reads half-loaded data, and a restore that would have to wait
+/// holds nothing meanwhile that readers would queue behind.
 pub fn lock_for_restore(tables: &[&QualifiedName]) -> String {
-    format!("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", name_list(tables))
+    format!(
+        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT",
+        name_list(tables)
+    )
 }
 
 /// Empty tables without firing row triggers. Partitioned tables are emptied

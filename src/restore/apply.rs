@@ -3,8 +3,10 @@
 //! merge, put everything back exactly, set sequences, and re-count.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::clean::Clean;
@@ -57,7 +59,7 @@ pub(super) async fn apply(
     let target = &prepared.target;
     let replace = config.mode == Mode::Replace;
     if loads_data && replace {
-        lock(client, target).await?;
+        lock(client, target, config.lock_timeout).await?;
     }
     prepared.create.run(client, Phase::PreData).await?;
     if !loads_data {
@@ -151,16 +153,45 @@ async fn reinstate(
 
 /// Lock the tables a replace empties, and re-check for rows outside the
 /// artifact that arrived between the first check and the lock.
-async fn lock(client: &Client, target: &Target) -> Result<()> {
+///
+/// All tables are locked at once without waiting; when another session
+/// holds one, the attempt is rolled back to a savepoint (releasing every
+/// lock it took) and tried again after a pause that doubles up to half a
+/// second, until `lock_timeout` has passed. Waiting so, the restore holds no
+/// lock that the application's readers would queue behind.
+async fn lock(client: &Client, target: &Target, lock_timeout: Duration) -> Result<()> {
     if target.tables.is_empty() {
         return Ok(());
     }
-    client
-        .batch_execute(&sql::lock_for_restore(&target.tables_to_lock()))
-        .await
-        .context(
-            "cannot lock the target tables (another session holds a lock; see --lock-timeout)",
-        )?;
+    let statement = sql::lock_for_restore(&target.tables_to_lock());
+    let deadline = Instant::now() + lock_timeout;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        client.batch_execute("SAVEPOINT seedpack_lock").await?;
+        match client.batch_execute(&statement).await {
+            Ok(()) => {
+                client
+                    .batch_execute("RELEASE SAVEPOINT seedpack_lock")
+                    .await?;
+                break;
+            }
+            Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+                client
+                    .batch_execute("ROLLBACK TO SAVEPOINT seedpack_lock")
+                    .await?;
+                if Instant::now() + pause >= deadline {
+                    return Err(anyhow!(
+                        "cannot lock the target tables: another session held a lock on one \
+                         of them for all of --lock-timeout ({}); nothing was changed",
+                        humantime::format_duration(lock_timeout)
+                    ));
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(500));
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("cannot lock the target tables")),
+        }
+    }
     target.check_outside_references(client).await
 }
 

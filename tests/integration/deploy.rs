@@ -2,6 +2,7 @@
 //! seed built in CI is applied on every deploy, skipped when it is what the
 //! tables hold, applied again after a rollback.
 
+use crate::support::readers::read_while;
 use crate::support::{check_with, dump, restore_with, rows_and_constraints, scratch, TestDb};
 
 const SCHEMA: &str = "CREATE TABLE public.country (code text PRIMARY KEY, name text NOT NULL);";
@@ -331,47 +332,6 @@ fn natural_keys_are_refused_without_a_unique_index_and_collisions_name_the_row()
     .expect_code(2);
 }
 
-/// Reads `SELECT`s `table` in a loop on its own connection until `stop`,
-/// watching for exclusive locks on it; returns (reads, longest read,
-/// exclusive locks seen).
-fn read_while(
-    url: String,
-    table: &'static str,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> std::thread::JoinHandle<(u64, std::time::Duration, i64)> {
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .expect("a reader connection");
-            tokio::spawn(connection);
-            let read = format!("SELECT name FROM public.{table} WHERE code = $1");
-            let (mut reads, mut longest, mut exclusive) = (0u64, std::time::Duration::ZERO, 0i64);
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let started = std::time::Instant::now();
-                client.query(&read, &[&"k42"]).await.expect("a read");
-                longest = longest.max(started.elapsed());
-                reads += 1;
-                let locks: i64 = client
-                    .query_one(
-                        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-                         WHERE c.relname = $1 AND l.mode = 'AccessExclusiveLock'",
-                        &[&table],
-                    )
-                    .await
-                    .unwrap()
-                    .get(0);
-                exclusive = exclusive.max(locks);
-            }
-            (reads, longest, exclusive)
-        })
-    })
-}
-
 #[test]
 fn a_merge_never_blocks_the_applications_readers() {
     let schema =
@@ -385,7 +345,12 @@ fn a_merge_never_blocks_the_applications_readers() {
         "INSERT INTO public.items SELECT i, 'k' || i, 'old ' || i FROM generate_series(1, 100000) i;",
     );
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reader = read_while(production.url(), "items", stop.clone());
+    let reader = read_while(
+        production.url(),
+        "SELECT name FROM public.items WHERE code = 'k42'",
+        "items",
+        stop.clone(),
+    );
     let started = std::time::Instant::now();
     restore_with(&production, &artifact, &["--mode", "upsert", "--quiet"]).ok();
     let merge_took = started.elapsed();

@@ -209,9 +209,67 @@ fn a_lock_held_past_lock_timeout_fails_the_restore_changing_nothing() {
         "{:?}",
         started.elapsed()
     );
-    assert!(run.stderr.contains("lock timeout"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("another session held a lock on one of them for all of --lock-timeout (1s)"),
+        "{}",
+        run.stderr
+    );
     holder.release();
     assert_eq!(dst.snapshot(), before);
+}
+
+#[test]
+fn a_restore_waiting_for_a_lock_never_delays_readers_of_other_tables() {
+    let schema = "CREATE TABLE public.a (id int PRIMARY KEY, v text);
+                  CREATE TABLE public.b (id int PRIMARY KEY, v text);
+                  INSERT INTO public.a SELECT i, 'a' FROM generate_series(1, 1000) i;
+                  INSERT INTO public.b SELECT i, 'b' FROM generate_series(1, 1000) i;";
+    let src = TestDb::new("lockwait_src").with_sql(schema);
+    let dst = TestDb::new("lockwait_dst").with_sql(schema);
+    let dir = scratch();
+    let artifact = crate::support::dump(&src, dir.path(), "lockwait");
+    // The application holds b (a long report, say) while it reads a.
+    let holder = Holder::hold(&dst, "SELECT count(*) FROM public.b");
+    let child = seedpack(&[
+        "restore",
+        "--yes",
+        "--quiet",
+        "--lock-timeout",
+        "20s",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &dst.url(),
+    ])
+    .secret(&dst.cluster.owner_password)
+    .spawn();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = crate::support::readers::read_while(
+        dst.url(),
+        "SELECT v FROM public.a WHERE id = 7",
+        "a",
+        stop.clone(),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (reads, longest, _) = reader.join().unwrap();
+    println!(
+        "a restore waiting 2 s for a lock: {reads} reads of another table, the longest {longest:?}"
+    );
+    holder.release();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(reads > 10, "{reads} reads");
+    assert!(
+        longest < Duration::from_millis(500),
+        "a reader waited {longest:?} behind the restore"
+    );
+    assert_eq!(dst.snapshot(), src.snapshot());
 }
 
 #[test]

@@ -4,6 +4,7 @@
 pub mod blocking;
 pub mod cluster;
 pub mod forge;
+pub mod readers;
 pub mod tar_layout;
 
 use std::path::{Path, PathBuf};
