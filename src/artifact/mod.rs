@@ -27,7 +27,7 @@ pub use manifest::{
 };
 pub use reader::{check_data, ArtifactReader, MemberCheck};
 pub use schema_section::{ObjectKind, Phase, Requirement, SchemaObject, SchemaSection};
-pub use writer::{write_sidecar, ArtifactWriter, MemberSummary};
+pub use writer::{ArtifactWriter, MemberSummary};
 
 /// Name of the manifest member.
 pub const MANIFEST_MEMBER: &str = "manifest.json";

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::checksum::{sha256_hex, sha256_of, DataDigest};
 use super::deflate::{Deflater, GzipMember};
 use super::MANIFEST_MEMBER;
-use crate::atomic_file::{write_atomically, AtomicFile};
+use crate::atomic_file::AtomicFile;
 
 /// Name of the member holding the SHA-256 of `manifest.json`, so a damaged
 /// manifest is caught even where the content id does not cover it.
@@ -139,19 +139,23 @@ impl ArtifactWriter {
         self.out.get_ref().path()
     }
 
-    /// Write the manifest, fsync, and rename to the final path. Returns the
-    /// artifact's path.
-    pub fn finish(mut self, manifest_json: &[u8]) -> Result<PathBuf> {
+    /// Write the manifest and the `<artifact>.sha256` sidecar (`sha256sum -c`
+    /// format), fsync both, and rename both to their final paths: both
+    /// appear, or neither does. Returns (artifact, sidecar).
+    pub fn finish(mut self, manifest_json: &[u8]) -> Result<(PathBuf, PathBuf)> {
         assert!(self.member.is_none(), "member not ended");
         self.write_whole_member(MANIFEST_MEMBER, manifest_json)?;
         let sum = format!("{}\n", sha256_hex(manifest_json));
         self.write_whole_member(MANIFEST_SUM_MEMBER, sum.as_bytes())?;
         self.write_raw(&[0; 2 * BLOCK as usize])?;
-        self.out
+        let path = self.path().to_path_buf();
+        let artifact = self
+            .out
             .into_inner()
             .map_err(|e| e.into_error())
-            .context("cannot write artifact")?
-            .commit()
+            .with_context(|| format!("cannot write artifact {}", path.display()))?;
+        let sidecar = sidecar(&artifact)?;
+        artifact.commit_with(sidecar)
     }
 
     fn write_whole_member(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
@@ -177,20 +181,23 @@ impl ArtifactWriter {
     }
 }
 
-/// Write `<artifact>.sha256` in `sha256sum -c` format, atomically. Returns its path.
-pub fn write_sidecar(artifact: &Path) -> Result<PathBuf> {
-    let file =
-        File::open(artifact).with_context(|| format!("cannot reopen {}", artifact.display()))?;
-    let sum = sha256_of(file).with_context(|| format!("cannot read {}", artifact.display()))?;
-    let file_name = artifact
+/// The `<artifact>.sha256` sidecar of an artifact not yet committed, in
+/// `sha256sum -c` format, itself not yet committed.
+fn sidecar(artifact: &AtomicFile) -> Result<AtomicFile> {
+    let path = artifact.path();
+    let file = File::open(artifact.temporary_path())
+        .with_context(|| format!("cannot reread {}", path.display()))?;
+    let sum = sha256_of(file).with_context(|| format!("cannot reread {}", path.display()))?;
+    let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut sidecar = artifact.as_os_str().to_owned();
-    sidecar.push(".sha256");
-    write_atomically(Path::new(&sidecar), |out| {
-        Ok(writeln!(out, "{sum}  {file_name}")?)
-    })
+    let mut sidecar_path = path.as_os_str().to_owned();
+    sidecar_path.push(".sha256");
+    let mut sidecar = AtomicFile::create(Path::new(&sidecar_path))?;
+    writeln!(sidecar, "{sum}  {file_name}")
+        .with_context(|| format!("cannot write {}", Path::new(&sidecar_path).display()))?;
+    Ok(sidecar)
 }
 
 /// A GNU tar header with fixed owner, mode and time, so files reproduce.

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use crate::artifact::{write_sidecar, Manifest};
+use crate::artifact::Manifest;
 use crate::catalog;
 use crate::config::DumpConfig;
 use crate::ident::QualifiedName;
@@ -94,8 +94,7 @@ pub async fn run(config: &DumpConfig, progress: &dyn Progress) -> Result<DumpOut
     }
     let left_out = read.order.left_out.clone();
     let manifest = manifest::build(config, &session, read, summaries, stamp);
-    let path = sink.finish(serde_json::to_vec_pretty(&manifest)?).await?;
-    let sidecar = write_sidecar(&path)?;
+    let (path, sidecar) = sink.finish(serde_json::to_vec_pretty(&manifest)?).await?;
     client
         .batch_execute("COMMIT")
         .await

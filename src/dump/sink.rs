@@ -25,7 +25,7 @@ enum Message {
     Begin(String),
     Data(Bytes),
     End(oneshot::Sender<MemberSummary>),
-    Finish(Vec<u8>, oneshot::Sender<PathBuf>),
+    Finish(Vec<u8>, oneshot::Sender<(PathBuf, PathBuf)>),
 }
 
 /// Feeds an [`ArtifactWriter`] on a blocking thread.
@@ -77,12 +77,13 @@ impl ArtifactSink {
         }
     }
 
-    /// Write the manifest and move the artifact to its final name.
-    pub async fn finish(mut self, manifest: Vec<u8>) -> Result<PathBuf> {
+    /// Write the manifest and the sidecar, and move both to their final
+    /// names, together. Returns (artifact, sidecar).
+    pub async fn finish(mut self, manifest: Vec<u8>) -> Result<(PathBuf, PathBuf)> {
         let (reply, answer) = oneshot::channel();
         self.send(Message::Finish(manifest, reply)).await?;
         match answer.await {
-            Ok(path) => Ok(path),
+            Ok(paths) => Ok(paths),
             Err(_) => Err(self.failure().await),
         }
     }

@@ -193,6 +193,45 @@ fn a_full_disk_while_dumping_is_a_clear_error_with_no_file() {
 }
 
 #[test]
+fn an_artifact_and_its_sidecar_appear_together_or_not_at_all() {
+    let db = TestDb::new("sidecar_fail")
+        .with_sql("CREATE TABLE public.t (id int PRIMARY KEY); INSERT INTO public.t VALUES (1);");
+    let dir = scratch();
+    let out = dir.path().join("out.seedpack");
+    // Something in the sidecar's way: the artifact must not stay alone.
+    std::fs::create_dir(dir.path().join("out.seedpack.sha256")).unwrap();
+    // Left by a dump that was killed (a pid no process has), and one by a
+    // process still running (pid 1): only the first is removed.
+    std::fs::write(dir.path().join(".seedpack-4194301-abc.partial"), "stale").unwrap();
+    std::fs::write(dir.path().join(".seedpack-1-abc.partial"), "live").unwrap();
+    let run = seedpack(&[
+        "dump",
+        "-q",
+        "--dsn",
+        &db.url(),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .secret(&db.cluster.owner_password)
+    .run()
+    .expect_code(1);
+    assert!(
+        run.stderr
+            .contains(&format!("cannot write {}.sha256", out.display())),
+        "{}",
+        run.stderr
+    );
+    let mut left = files(dir.path());
+    left.sort();
+    assert_eq!(
+        left,
+        [".seedpack-1-abc.partial", "out.seedpack.sha256"],
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_lock_held_past_lock_timeout_fails_the_restore_changing_nothing() {
     let src = TestDb::new("lock_src")
         .with_sql(&fixture("core_schema.sql"))
