@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{ArtifactError, SchemaSection};
-use crate::ident::QualifiedName;
+use super::{ArtifactError, ObjectKind, SchemaSection};
+use crate::ident::{quote_ident, QualifiedName};
 
 /// The value of the manifest's `format` field.
 pub const FORMAT_NAME: &str = "seedpack";
@@ -160,6 +160,34 @@ pub fn content_id(
     hex::encode(Sha256::digest(bytes))
 }
 
+/// A table of a manifest that carries the schema must have its `CREATE
+/// TABLE`, naming each column the data holds (unless the columns come from
+/// a parent: inheritance, partitions), or the restore would fail late, at
+/// `COPY`, with the wrong exit code.
+fn check_table_ddl(table: &TableEntry, schema: &SchemaSection) -> Result<(), ArtifactError> {
+    let damaged = |what: String| ArtifactError::Damaged(format!("table {}: {what}", table.name));
+    let ddl = schema
+        .objects
+        .iter()
+        .find(|o| o.kind == ObjectKind::Table && o.table.as_ref() == Some(&table.name))
+        .ok_or_else(|| damaged("the manifest's schema has no CREATE TABLE for it".into()))?;
+    let inherited = ddl.sql.contains(" INHERITS (") || ddl.sql.contains(" PARTITION OF ");
+    if inherited {
+        return Ok(());
+    }
+    match table
+        .columns
+        .iter()
+        .find(|c| !ddl.sql.contains(&format!("{} ", quote_ident(&c.name))))
+    {
+        Some(column) => Err(damaged(format!(
+            "its data holds column {:?}, which its CREATE TABLE does not define",
+            column.name
+        ))),
+        None => Ok(()),
+    }
+}
+
 impl Manifest {
     /// Parse and check a manifest's own consistency; members are checked by the reader.
     pub fn parse(bytes: &[u8]) -> Result<Self, ArtifactError> {
@@ -210,6 +238,11 @@ impl Manifest {
                     table.member,
                     super::data_member_name(position)
                 )));
+            }
+        }
+        if let Some(schema) = &self.schema {
+            for table in &self.tables {
+                check_table_ddl(table, schema)?;
             }
         }
         let expected = content_id(

@@ -73,6 +73,15 @@ fn seedpacks_own_history_is_never_dumped_or_compared() {
         let mut entry = manifest.tables[0].clone();
         entry.name = seedpack::ident::QualifiedName::new("seedpack", "history");
         entry.member = "data/0002.copy.gz".into();
+        let schema = manifest.schema.as_mut().unwrap();
+        let mut ddl = schema
+            .objects
+            .iter()
+            .find(|o| o.kind == seedpack::artifact::ObjectKind::Table)
+            .unwrap()
+            .clone();
+        ddl.table = Some(entry.name.clone());
+        schema.objects.push(ddl);
         manifest.tables.push(entry);
         let copy = data[0].1.clone();
         data.push(("data/0002.copy.gz".into(), copy));

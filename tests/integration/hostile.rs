@@ -213,7 +213,9 @@ fn hostile_manifests_are_refused_and_write_nothing() {
     expect(&absurd_rows, &[], 2, "row count mismatch");
     let absurd_bytes = case("bytes", &|m, _| m.tables[0].bytes = u64::MAX);
     expect(&absurd_bytes, &[], 2, "bytes of data, its manifest says");
+    // Without a schema section, so the names reach the database (quoted).
     let sql_name = case("sqlname", &|m, _| {
+        m.schema = None;
         m.tables[0].name.name = "x\"; DROP TABLE public.victim; --".into();
     });
     expect(
@@ -223,6 +225,7 @@ fn hostile_manifests_are_refused_and_write_nothing() {
         "does not exist in the target database",
     );
     let sql_column = case("sqlcolumn", &|m, _| {
+        m.schema = None;
         let table = m.tables.iter_mut().find(|t| t.name.name == "book").unwrap();
         table.columns[0].name = "id\" text); DROP TABLE public.victim; --".into();
     });
@@ -231,6 +234,36 @@ fn hostile_manifests_are_refused_and_write_nothing() {
         &["--data-only"],
         3,
         "is missing from the target",
+    );
+    // A manifest whose data and schema disagree is refused before connecting.
+    let no_ddl = case("noddl", &|m, _| {
+        let schema = m.schema.as_mut().unwrap();
+        let name = m
+            .tables
+            .iter()
+            .find(|t| t.name.name == "book")
+            .unwrap()
+            .name
+            .clone();
+        schema.objects.retain(|o| {
+            !(o.kind == seedpack::artifact::ObjectKind::Table && o.table.as_ref() == Some(&name))
+        });
+    });
+    expect(
+        &no_ddl,
+        &[],
+        2,
+        "table \"public\".\"book\": the manifest's schema has no CREATE TABLE for it",
+    );
+    let other_column = case("othercolumn", &|m, _| {
+        let table = m.tables.iter_mut().find(|t| t.name.name == "book").unwrap();
+        table.columns[1].name = "subtitle".into();
+    });
+    expect(
+        &other_column,
+        &[],
+        2,
+        "its data holds column \"subtitle\", which its CREATE TABLE does not define",
     );
     assert_eq!(dst.snapshot(), before);
 }
