@@ -2,7 +2,8 @@
 //! keys, and sequence states. All of it runs inside the restore transaction,
 //! as the tables' owner: no superuser, no session_replication_role.
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use crate::artifact::SequenceEntry;
@@ -75,11 +76,18 @@ pub async fn add_foreign_keys<'a>(
         client
             .batch_execute(&sql::add_constraint(&fk.relation, &fk.name, &fk.definition))
             .await
-            .with_context(|| {
-                format!(
-                    "foreign key {} on {} does not hold for the restored data",
+            .map_err(|e| match e.as_db_error() {
+                // The row that breaks it, as the server names it.
+                Some(db) if *db.code() == SqlState::FOREIGN_KEY_VIOLATION => anyhow!(
+                    "foreign key {} on {} does not hold for the restored data: {}",
+                    fk.name,
+                    fk.relation,
+                    db.detail().unwrap_or(db.message()).trim_end_matches('.')
+                ),
+                _ => anyhow::Error::new(e).context(format!(
+                    "cannot re-add foreign key {} on {}",
                     fk.name, fk.relation
-                )
+                )),
             })?;
         if let Some(comment) = &fk.comment {
             let statement: String = client

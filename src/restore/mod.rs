@@ -95,36 +95,75 @@ pub async fn run(
 
     let session = pg::connect(&config.target).await?;
     let client = &session.client;
-    begin(client, config).await?;
-    if let Some(applied) = already_applied(client, config, manifest).await? {
-        client.batch_execute("ROLLBACK").await?;
-        return Ok(outcome(Vec::new(), None, config.dry_run, Some(applied)));
-    }
-    let prepared = prepare(client, config, manifest, schema, loads_data).await?;
-    prepared.create.check_features(session.server_version_num)?;
-    let preview = preview(manifest, &prepared.target, loads_data);
-    if config.dry_run {
-        client.batch_execute("ROLLBACK").await?;
-        return Ok(outcome(preview, Some(&prepared), true, None));
-    }
-    let request = Request {
-        target: &config.target,
-        action: action(config, loads_data),
-        tables: &preview,
-        notes: &prepared.merge.notes,
-    };
-    confirm.confirm(&request).await?;
+    let restored = async {
+        begin(client, config).await?;
+        if let Some(applied) = already_applied(client, config, manifest).await? {
+            client.batch_execute("ROLLBACK").await?;
+            return Ok(outcome(Vec::new(), None, config.dry_run, Some(applied)));
+        }
+        let prepared = prepare(client, config, manifest, schema, loads_data).await?;
+        prepared.create.check_features(session.server_version_num)?;
+        let preview = preview(manifest, &prepared.target, loads_data);
+        if config.dry_run {
+            client.batch_execute("ROLLBACK").await?;
+            return Ok(outcome(preview, Some(&prepared), true, None));
+        }
+        let request = Request {
+            target: &config.target,
+            action: action(config, loads_data),
+            tables: &preview,
+            notes: &prepared.merge.notes,
+        };
+        confirm.confirm(&request).await?;
 
-    if let Some(clean) = &prepared.clean {
-        clean.run(client).await?;
+        if let Some(clean) = &prepared.clean {
+            clean.run(client).await?;
+        }
+        let counts = apply::apply(client, &reader, &prepared, loads_data, config, progress).await?;
+        record(client, config, manifest, &counts, &started_at).await?;
+        client
+            .batch_execute("COMMIT")
+            .await
+            .context("cannot commit the restore")?;
+        Ok(outcome(counts, Some(&prepared), false, None))
     }
-    let counts = apply::apply(client, &reader, &prepared, loads_data, config, progress).await?;
-    record(client, config, manifest, &counts, &started_at).await?;
-    client
-        .batch_execute("COMMIT")
-        .await
-        .context("cannot commit the restore")?;
-    Ok(outcome(counts, Some(&prepared), false, None))
+    .await;
+    restored.map_err(|e| connection_lost(e, &config.target))
+}
+
+/// The connection closed, broke (an I/O error), or the server ended the
+/// session (class 08 connection exception, 57P operator intervention).
+fn is_connection_lost(error: &tokio_postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    match error.as_db_error() {
+        Some(db) => {
+            let code = db.code().code();
+            code.starts_with("08") || code.starts_with("57P")
+        }
+        None => std::error::Error::source(error).is_some_and(|s| s.is::<std::io::Error>()),
+    }
+}
+
+/// An error that is the connection going away (a network cut, the server
+/// stopped) says so, whatever step it cut short: the server rolls back a
+/// transaction whose client is gone, so the target keeps its old data.
+fn connection_lost(error: anyhow::Error, target: &pg::ConnectionTarget) -> anyhow::Error {
+    let lost = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<tokio_postgres::Error>()
+            .is_some_and(is_connection_lost)
+    });
+    if !lost {
+        return error;
+    }
+    anyhow::anyhow!(
+        "lost the connection to {} during the restore ({}); the server rolls back a \
+         transaction whose client is gone, so the target keeps its old data",
+        target.endpoint(),
+        error
+    )
 }
 
 /// Refuse, before connecting, an artifact that would overwrite bookkeeping:

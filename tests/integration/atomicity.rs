@@ -91,6 +91,13 @@ fn stopping_the_server_mid_restore_leaves_the_target_as_it_was() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "lost the connection to 127.0.0.1:{} during the restore",
+            own.port
+        )) && stderr.contains("so the target keeps its old data"),
+        "{stderr}"
+    );
     holder.release();
     own.restart();
     // Crash recovery moves sequences ahead of their logged values, as
@@ -132,6 +139,33 @@ fn data_that_does_not_match_its_manifest_rolls_back() {
     assert!(
         run.stderr
             .contains("row count mismatch in table \"public\".\"big\""),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(dst.snapshot(), before);
+}
+
+#[test]
+fn a_foreign_key_the_data_breaks_is_named_with_the_failing_row() {
+    let schema = "CREATE TABLE public.teams (id int PRIMARY KEY);
+                  CREATE TABLE public.members (id int PRIMARY KEY, team_id int REFERENCES public.teams);";
+    let src = TestDb::new("fk_src").with_sql(schema).with_sql(
+        "INSERT INTO public.teams VALUES (10); INSERT INTO public.members VALUES (1, 10);",
+    );
+    let dir = scratch();
+    let artifact = crate::support::dump_with(&src, dir.path(), "members", &["--table", "members"]);
+    // The target's teams table, outside the artifact, lacks team 10.
+    let dst = TestDb::new("fk_dst")
+        .with_sql(schema)
+        .with_sql("INSERT INTO public.teams VALUES (20)");
+    let before = dst.snapshot();
+    let run = crate::support::restore_with(&dst, &artifact, &["--quiet"]).expect_code(1);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "foreign key members_team_id_fkey on \"public\".\"members\" does not hold for the restored \
+             data: Key (team_id)=(10) is not present in table \"teams\""
+        ),
         "{}",
         run.stderr
     );
