@@ -160,6 +160,25 @@ pub fn content_id(
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The data a table states must be no more than its rows could hold, each
+/// field at most PostgreSQL's 1 GB: a member that would expand to more (a
+/// decompression bomb with an honest size) is refused before a byte of it
+/// is decompressed.
+fn check_proportion(table: &TableEntry) -> Result<(), ArtifactError> {
+    let fields = table.columns.len().max(1) as u64;
+    let most = table
+        .rows
+        .saturating_mul(fields.saturating_mul(super::copy_text::FIELD_LIMIT * 4 + 1));
+    if table.bytes > most {
+        return Err(ArtifactError::Damaged(format!(
+            "table {} states {} bytes of data for {} rows of {fields} columns, more than they \
+             could hold",
+            table.name, table.bytes, table.rows
+        )));
+    }
+    Ok(())
+}
+
 /// A table of a manifest that carries the schema must have its `CREATE
 /// TABLE`, naming each column the data holds (unless the columns come from
 /// a parent: inheritance, partitions), or the restore would fail late, at
@@ -239,6 +258,9 @@ impl Manifest {
                     super::data_member_name(position)
                 )));
             }
+        }
+        for table in &self.tables {
+            check_proportion(table)?;
         }
         if let Some(schema) = &self.schema {
             for table in &self.tables {

@@ -14,6 +14,7 @@
 //! creation order (see [`SchemaSection`]). This module knows nothing of databases.
 
 mod checksum;
+mod copy_text;
 mod deflate;
 mod manifest;
 mod reader;
@@ -21,6 +22,7 @@ mod schema_section;
 mod writer;
 
 pub use checksum::{sha256_of, DataDigest, Digesting};
+pub use copy_text::CopyChecker;
 pub use manifest::{
     content_id, ColumnEntry, ForeignKeyEntry, Manifest, SequenceEntry, TableEntry, TableKind,
     FORMAT_NAME, FORMAT_VERSION,

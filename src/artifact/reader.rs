@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 
-use super::checksum::{sha256_hex, sha256_of, DataDigest};
+use super::checksum::{sha256_hex, sha256_of, DataDigest, Digesting};
+use super::copy_text::CopyChecker;
 use super::writer::MANIFEST_SUM_MEMBER;
 use super::{data_member_name, ArtifactError, Manifest, MANIFEST_MEMBER};
 
@@ -81,8 +82,8 @@ impl ArtifactReader {
     }
 
     /// Check every table's stored checksum and that the padding is zeros;
-    /// with `deep`, decompress too and check each table's data checksum and
-    /// row count.
+    /// with `deep`, decompress too and check each table's data checksum, row
+    /// count, and that it is COPY text the server can load.
     pub fn check_members(&self, deep: bool) -> Result<Vec<MemberCheck>, ArtifactError> {
         self.check_padding()?;
         let mut checks = Vec::with_capacity(self.manifest.tables.len());
@@ -98,10 +99,14 @@ impl ArtifactReader {
                 });
             }
             let rows = if deep {
-                let mut digest = DataDigest::new();
-                std::io::copy(&mut self.table_data(position)?, &mut digest)
-                    .map_err(|e| ArtifactError::Damaged(format!("table {}: {e}", table.name)))?;
-                check_data(table, digest)?;
+                let mut data = Digesting::new(self.table_data(position)?);
+                let mut text = CopyChecker::new(&table.name.to_string(), table.columns.len());
+                if let Err(e) = std::io::copy(&mut data, &mut text) {
+                    text.finish()?;
+                    return Err(ArtifactError::Damaged(format!("table {}: {e}", table.name)));
+                }
+                check_data(table, data.finish())?;
+                text.finish()?;
                 Some(table.rows)
             } else {
                 None

@@ -296,7 +296,7 @@ pub fn verify_summary(
         .fold(0u64, u64::saturating_add);
     let _ = writeln!(
         out,
-        "{path}: ok ({} tables, {rows} rows, every checksum and row count verified)",
+        "{path}: ok ({} tables, {rows} rows, every checksum, row count and COPY line verified)",
         checks.len()
     );
     match sidecar {

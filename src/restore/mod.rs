@@ -212,12 +212,14 @@ fn schema_to_apply<'a>(
     Ok(schema)
 }
 
-/// Open the artifact and check every stored member before connecting.
+/// Open the artifact and check every member before connecting: stored and
+/// data checksums, row counts, and that the data is COPY text the server
+/// can load (a crafted artifact fails here, not midway through COPY).
 async fn open_verified(config: &RestoreConfig) -> Result<ArtifactReader> {
     let path = config.file.clone();
     tokio::task::spawn_blocking(move || -> Result<ArtifactReader> {
         let reader = ArtifactReader::open(&path)?;
-        reader.check_members(false)?;
+        reader.check_members(true)?;
         Ok(reader)
     })
     .await?

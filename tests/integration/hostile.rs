@@ -212,7 +212,7 @@ fn hostile_manifests_are_refused_and_write_nothing() {
     let absurd_rows = case("rows", &|m, _| m.tables[0].rows = u64::MAX);
     expect(&absurd_rows, &[], 2, "row count mismatch");
     let absurd_bytes = case("bytes", &|m, _| m.tables[0].bytes = u64::MAX);
-    expect(&absurd_bytes, &[], 2, "bytes of data, its manifest says");
+    expect(&absurd_bytes, &[], 2, "more than they could hold");
     // Without a schema section, so the names reach the database (quoted).
     let sql_name = case("sqlname", &|m, _| {
         m.schema = None;
@@ -266,4 +266,47 @@ fn hostile_manifests_are_refused_and_write_nothing() {
         "its data holds column \"subtitle\", which its CREATE TABLE does not define",
     );
     assert_eq!(dst.snapshot(), before);
+}
+
+#[test]
+fn data_with_honest_checksums_that_copy_would_reject_is_refused_before_connecting() {
+    let src = TestDb::new("copytext_src").with_sql(
+        "CREATE TABLE public.pair (a int PRIMARY KEY, b text); INSERT INTO public.pair VALUES (1, 'x');",
+    );
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "pair");
+    let cases: [(&str, &[u8], &str); 3] = [
+        (
+            "fields",
+            b"1\tx\textra\n",
+            "line 1: 3 fields, the table has 2 columns",
+        ),
+        ("marker", b"1\tx\n\\.\n", "line 2: the end-of-data marker"),
+        ("unended", b"1\tx\n2\ty", "does not end with a newline"),
+    ];
+    for (name, text, words) in cases {
+        let path = dir.path().join(format!("{name}.seedpack"));
+        forge(&artifact, &path, |m, d| {
+            d[0].1 = gzip(text);
+            let table = &mut m.tables[0];
+            table.bytes = text.len() as u64;
+            table.rows = text.iter().filter(|&&b| b == b'\n').count() as u64;
+            table.data_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text));
+        });
+        let file = path.to_str().unwrap();
+        let verify = seedpack(&["verify", "--file", file]).run().expect_code(2);
+        assert!(verify.stderr.contains(words), "{name}: {}", verify.stderr);
+        // Refused before connecting: the server here does not exist.
+        let run = seedpack(&[
+            "restore",
+            "--yes",
+            "-f",
+            file,
+            "--dsn",
+            "postgres://u@127.0.0.1:1/none",
+        ])
+        .run()
+        .expect_code(2);
+        assert!(run.stderr.contains(words), "{name}: {}", run.stderr);
+    }
 }
