@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Restore a seed artifact into a database: verify the artifact against its
 # .sha256 sidecar, restore it in one transaction, then check that the
-# database holds exactly the artifact's data (replace mode).
+# database holds exactly the artifact's data (replace mode), or every row of
+# it beside rows of its own (upsert, insert-missing: check --mode contains,
+# with the restore's --key options).
 #
 # Usage: scripts/restore-seed.sh --file FILE --dsn DSN [--yes] [--mode MODE]
 #                                [-- RESTORE_OPTION...]
@@ -44,7 +46,16 @@ echo "== verifying $file" >&2
 echo "== restoring into the target ($mode)" >&2
 "$seedpack" restore --file "$file" --dsn "$dsn" --mode "$mode" "${restore_args[@]}"
 
-if [ "$mode" = replace ]; then
-  echo "== checking the target against the artifact" >&2
-  "$seedpack" check --file "$file" --dsn "$dsn"
+# After a replace the tables hold exactly the artifact; after a merge, every
+# artifact row (under the same --key as the restore) beside the target's own.
+check_args=()
+if [ "$mode" != replace ]; then
+  check_args=(--mode contains)
+  for ((i = 0; i < ${#restore_args[@]}; i++)); do
+    if [ "${restore_args[$i]}" = --key ] && [ $((i + 1)) -lt ${#restore_args[@]} ]; then
+      check_args+=(--key "${restore_args[$((i + 1))]}")
+    fi
+  done
 fi
+echo "== checking the target against the artifact" >&2
+"$seedpack" check --file "$file" --dsn "$dsn" "${check_args[@]}"

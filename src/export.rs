@@ -98,7 +98,10 @@ fn write_script(reader: &ArtifactReader, out: &mut impl Write) -> Result<()> {
     if let Some(schema) = &manifest.schema {
         writeln!(out, "\n-- schema: after the data\n")?;
         for object in schema.phase(Phase::PostData) {
-            writeln!(out, "{}\n", object.sql)?;
+            match &object.needs {
+                None => writeln!(out, "{}\n", object.sql)?,
+                Some(table) => writeln!(out, "{}\n", needing(&object.sql, table))?,
+            }
         }
     }
     if !manifest.schema_only && !manifest.sequences.is_empty() {
@@ -150,6 +153,25 @@ fn header(manifest: &Manifest, out: &mut impl Write) -> Result<()> {
     }
     writeln!(out)?;
     Ok(())
+}
+
+/// DDL that needs a table outside the artifact (a foreign key to a table the
+/// dump did not carry), run only where the target has that table, as
+/// `seedpack restore` does; else a line names it. psql's own conditionals
+/// (`\gset`, `\if`), since the script is for psql.
+fn needing(sql: &str, table: &crate::ident::QualifiedName) -> String {
+    format!(
+        "SELECT pg_catalog.to_regclass({name}) IS NOT NULL AS seedpack_has_table \\gset\n\
+         \\if :seedpack_has_table\n\
+         {sql}\n\
+         \\else\n\
+         \\echo {warning}\n\
+         \\endif",
+        name = quote_literal(&table.quoted()),
+        warning = one_line(&format!(
+            "seedpack: warning: {table} does not exist: a foreign key referencing it is not created"
+        )),
+    )
 }
 
 /// Text from the manifest made safe inside a `--` comment.

@@ -310,6 +310,57 @@ fn foreign_keys_to_tables_outside_the_dump_are_carried_and_recreated_where_they_
     );
     assert_eq!(bare.sql("SELECT count(*) FROM public.team_members"), "2");
 
+    // The exported script does the same under psql: keys where the
+    // referenced tables exist, a warning where they do not.
+    let script = dir.path().join("members.sql");
+    seedpack(&[
+        "export",
+        "-f",
+        artifact.to_str().unwrap(),
+        "-o",
+        script.to_str().unwrap(),
+    ])
+    .run()
+    .ok();
+    for (target, keys) in [
+        (TestDb::new("outside_psql_bare"), ""),
+        (
+            TestDb::new("outside_psql_full").with_sql(teams).with_sql(
+                "INSERT INTO public.users VALUES (1), (2); INSERT INTO public.teams VALUES (10);",
+            ),
+            "member_user,team_members_team_id_fkey",
+        ),
+    ] {
+        let out = std::process::Command::new(&target.cluster.psql)
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "--single-transaction",
+                "-d",
+                &target.url(),
+                "-f",
+            ])
+            .arg(&script)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(
+            target.sql("SELECT coalesce(string_agg(conname, ',' ORDER BY conname), '') FROM pg_constraint WHERE contype = 'f'"),
+            keys
+        );
+        assert_eq!(target.sql("SELECT count(*) FROM public.team_members"), "2");
+        if keys.is_empty() {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                stdout.contains("\"public\".\"teams\" does not exist"),
+                "{stdout}"
+            );
+        }
+    }
+
     // One whose referenced rows are missing refuses, naming the key.
     let partial = TestDb::new("outside_partial")
         .with_sql(teams)

@@ -153,6 +153,37 @@ fn generate_seed_dump_then_restore_seed_as_the_workflow_does() {
     assert!(run.stdout.contains("equal"), "check ran:\n{}", run.stdout);
     assert_eq!(staging.snapshot(), built.snapshot());
 
+    // An upsert into a database with a row of its own is checked by
+    // containment: the artifact's rows are all there, the own row stays.
+    staging.sql("INSERT INTO public.country (code, name) VALUES ('zz', 'Own')");
+    let run = script(
+        "restore-seed.sh",
+        &[
+            "--file",
+            file,
+            "--dsn",
+            &url,
+            "--yes",
+            "--mode",
+            "upsert",
+            "--",
+            "--force",
+            "--key",
+            "country=code",
+        ],
+        &[],
+    )
+    .ok();
+    assert!(
+        run.stdout.contains("equal") && !run.stdout.contains("differs"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        staging.sql("SELECT name FROM public.country WHERE code = 'zz'"),
+        "Own"
+    );
+
     // A damaged artifact stops before the target is touched.
     let mut bytes = std::fs::read(&output).unwrap();
     bytes[1000] ^= 0x55;
