@@ -73,7 +73,7 @@ fn url_scheme(dsn: &str) -> Option<&str> {
 fn from_url(dsn: &str) -> Result<Split, Error> {
     let rest = dsn.split_once("://").map_or("", |(_, rest)| rest);
     let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
-    check_authority(before_query)?;
+    check_authority(before_query, query.contains('@'))?;
     let base = &dsn[..dsn.len() - rest.len() + before_query.len()];
     let mut kept = Vec::new();
     let mut taken = Vec::new();
@@ -100,8 +100,10 @@ fn from_url(dsn: &str) -> Result<Split, Error> {
 
 /// `user:password@host:port,.../dbname`: at most one `@` (tokio-postgres
 /// splits at the first, so a second one would put part of the password in
-/// the host), and ports that are numbers.
-fn check_authority(before_query: &str) -> Result<(), Error> {
+/// the host), and ports that are numbers. `at_in_query`: an `@` follows
+/// the `?`, so the `?` may be a password's own and what stands between it
+/// and the host's `:` part of the password.
+fn check_authority(before_query: &str, at_in_query: bool) -> Result<(), Error> {
     let ats = before_query.matches('@').count();
     if ats > 1 {
         return Err(bad(
@@ -146,8 +148,9 @@ fn check_authority(before_query: &str) -> Result<(), Error> {
         if let Some(port) = port.filter(|p| !p.is_empty()) {
             // Without an '@', what stands after a ':' may be a password
             // whose user forgot the host: never show it then.
-            check_port(&decode(port), ats == 1).map_err(|e| match ats {
-                1 => e,
+            let credentials_before = ats == 1 && !at_in_query;
+            check_port(&decode(port), credentials_before).map_err(|e| match ats {
+                1 if credentials_before => e,
                 _ => bad(
                     "the URL's port is not a number (a user and password go before an '@': \
                      postgres://user:password@host:5432/db)"
@@ -169,8 +172,11 @@ fn is_host_name(host: &str) -> bool {
 }
 
 /// A port, or a comma-separated list of them, must be numbers 1-65535.
-/// `show` says whether the value may be quoted in the message.
+/// `show` says whether the value may be quoted in the message. A value
+/// holding `=` never is: after an empty `port=` and a space, libpq reads
+/// the next pair (`password=...`) as the port's value.
 fn check_port(value: &str, show: bool) -> Result<(), Error> {
+    let show = show && !value.contains('=');
     for port in value.split(',') {
         if port.parse::<u16>().map_or(true, |p| p == 0) {
             return Err(bad(if show {
@@ -181,6 +187,18 @@ fn check_port(value: &str, show: bool) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// `key= next=...`: the message names the key only when it is a known
+/// one (an unknown word may be part of a password).
+fn empty_value(key: &str) -> String {
+    if KEYS.contains(&key) || TLS_KEYS.contains(&key) {
+        format!(
+            "option {key} has an empty value followed by a space: write {key}='' or leave it out"
+        )
+    } else {
+        "an option has an empty value followed by a space: write key='' or leave it out".into()
+    }
 }
 
 /// An option name must be one libpq and seedpack share. `after_password`:
@@ -260,8 +278,10 @@ fn key_values(dsn: &str) -> Result<Vec<(String, String, bool)>, Error> {
                     .into(),
             ));
         }
+        let mut spaced = false;
         while chars.peek().is_some_and(|c| c.is_whitespace()) {
             chars.next();
+            spaced = true;
         }
         let mut value = String::new();
         let quoted = chars.peek() == Some(&'\'');
@@ -287,6 +307,10 @@ fn key_values(dsn: &str) -> Result<Vec<(String, String, bool)>, Error> {
                     value.push(c);
                 }
             }
+        }
+        if spaced && !quoted && value.contains('=') {
+            // libpq would take the next pair whole as this key's value.
+            return Err(bad(empty_value(&key)));
         }
         pairs.push((key, value, quoted));
     }
@@ -356,6 +380,14 @@ mod tests {
             ("password=hunter2 more", "expected key=value pairs"),
             ("password=hun ter2=x", "needs quotes"),
             ("weird:// app:hunter2", "starts with postgres://"),
+            // Found by fuzzing (tests/fuzz): libpq reads `port= password=x`
+            // as port "password=x", and a '?' in the password ends the host.
+            ("port= password=hunter2", "option port has an empty value"),
+            ("user= password=hunter2", "option user has an empty value"),
+            (
+                "postgres://a@b:hunter2?@h/db",
+                "the URL's port is not a number",
+            ),
         ];
         for (dsn, expected) in cases {
             let text = message(dsn);

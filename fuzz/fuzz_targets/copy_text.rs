@@ -1,0 +1,11 @@
+//! cargo-fuzz run of the `copy_text` target; what it checks is in
+//! tests/fuzz/targets.rs, shared with the seeded runs of `cargo test`.
+
+#![no_main]
+
+// Each binary uses one of the shared targets.
+#[allow(dead_code)]
+#[path = "../../tests/fuzz/targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::copy_text(data));
