@@ -5,8 +5,12 @@
 # medians are reported, with ratios (seedpack / peer); the table is printed
 # and written as JSON.
 #
-# Usage: scripts/bench.sh [--rows N] [--runs R] [--json FILE]
+# Usage: scripts/bench.sh [--rows N | --tables N] [--runs R] [--json FILE]
 #   --rows N    rows in the largest table (default 1000000)
+#   --tables N  instead: N small tables (half parents, half children with a
+#               foreign key to one), three rows each, to measure what grows
+#               with the catalog; the cluster gets max_locks_per_transaction
+#               256 from 2,000 tables up, as pg_restore -1 needs
 #   --runs R    timed runs of each tool (default 3)
 #   --json FILE where to write the results (default artifacts/bench.json)
 #
@@ -19,19 +23,23 @@
 # - a data-only restore into a migrated (empty) schema: seedpack restore
 #   --data-only, as the tables' owner, versus pg_restore --data-only
 #   --disable-triggers --single-transaction as superuser, its best case.
-# Peak RSS is the client's. Run it with --rows 5000000 too: memory must not grow.
+# Peak RSS is the client's. Run it with --rows 5000000 too: memory must not grow,
+# and with --tables 10000: it must stay under 64 MiB. A tool that fails (out
+# of shared memory, say) is shown as failing, not timed.
 #
 # Needs: cargo, PostgreSQL's server binaries, GNU time (/usr/bin/time;
 # Debian/Ubuntu: apt-get install time).
 set -euo pipefail
 
 rows=1000000
+tables=0
 runs=3
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 json="$repo/artifacts/bench.json"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) rows="$2"; shift 2 ;;
+    --tables) tables="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --json) json="$2"; shift 2 ;;
     -h|--help) awk '/^# shellcheck/ {next} NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
@@ -60,13 +68,30 @@ trap cleanup EXIT
 
 echo "== starting a cluster on port $port" >&2
 "${as_server_user[@]}" "$bindir/initdb" -D "$work/data" -U postgres -A trust -E UTF8 --locale=C >/dev/null
+locks=64
+[ "$tables" -ge 2000 ] && locks=256
 "${as_server_user[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w \
-  -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work -c max_wal_size=4GB" start >/dev/null
+  -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work -c max_wal_size=4GB -c max_locks_per_transaction=$locks" start >/dev/null
 "$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
   -c "CREATE ROLE bench LOGIN NOSUPERUSER CREATEDB" -c "CREATE DATABASE source OWNER bench"
 url() { echo "postgresql://bench@127.0.0.1:$port/$1"; }
 sql() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$(url "$1")" "${@:2}"; }
 
+generate_tables() {
+  echo "== generating $tables tables" >&2
+  awk -v n="$tables" 'BEGIN {
+    print "BEGIN;"
+    for (i = 0; i < n / 2; i++) {
+      printf "CREATE TABLE parent_%d (id int PRIMARY KEY, name text NOT NULL);\n", i
+      printf "CREATE TABLE child_%d (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parent_%d, note text);\n", i, i
+      printf "INSERT INTO parent_%d VALUES (1, \x27a\x27), (2, \x27b\x27), (3, \x27c\x27);\n", i
+      printf "INSERT INTO child_%d VALUES (1, 1, \x27x\x27), (2, 2, NULL), (3, 2, \x27z\x27);\n", i
+    }
+    print "COMMIT;"
+  }' | sql source >/dev/null
+}
+
+generate_rows() {
 echo "== generating $rows rows (a self-reference and a two-table cycle)" >&2
 accounts=$(( rows / 10 > 0 ? rows / 10 : 1 ))
 sql source <<SQL
@@ -99,6 +124,9 @@ FROM generate_series(1, $rows) i;
 UPDATE account SET primary_contact_id = id;
 VACUUM ANALYZE account, contact;
 SQL
+}
+
+if [ "$tables" -gt 0 ]; then generate_tables; else generate_rows; fi
 
 artifact="$work/source.seedpack"
 pg_archive="$work/source.dump"
@@ -107,9 +135,14 @@ pg_archive="$work/source.dump"
 results="$work/results.txt"
 time_run() {
   local label="$1"; shift
-  /usr/bin/time -f "$label %e %U %S %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt" \
-    || { cat "$work/err.txt" >&2; exit 1; }
-  cat "$work/time.txt" >> "$results"
+  if /usr/bin/time -f "$label %e %U %S %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt"; then
+    cat "$work/time.txt" >> "$results"
+  elif [ "$tables" -gt 0 ]; then
+    echo "$label fails: $(grep -v '^Command exited' "$work/err.txt" | tail -n 1)" >&2
+    echo "$label FAIL" >> "$results"
+  else
+    cat "$work/err.txt" >&2; exit 1
+  fi
 }
 fresh_db() {
   "$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
@@ -122,8 +155,12 @@ for run in $(seq 1 "$runs"); do
   time_run seedpack_dump "$seedpack" dump --quiet --dsn "$(url source)" --output "$artifact"
   time_run pg_dump_fc "$bindir/pg_dump" -Fc -d "$(url source)" -f "$pg_archive"
   # The floor: the same tables' COPY text, as stored, read and thrown away.
-  time_run copy_floor "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$(url source)" \
-    -c "COPY account TO STDOUT" -c "COPY contact TO STDOUT"
+  if [ "$tables" -gt 0 ]; then
+    floor_sql="$(sql source -At -c "SELECT string_agg(format('COPY %I TO STDOUT;', relname), ' ') FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace")"
+  else
+    floor_sql="COPY account TO STDOUT; COPY contact TO STDOUT"
+  fi
+  time_run copy_floor "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$(url source)" -c "$floor_sql"
   time_run seedpack_dump_jobs1 "$seedpack" dump --quiet --dsn "$(url source)" --output "$work/jobs1.seedpack" --jobs 1
   time_run seedpack_dump_no_order "$seedpack" dump --quiet --dsn "$(url source)" --output "$work/no-order.seedpack" --no-order
 done
@@ -154,13 +191,24 @@ for run in $(seq 1 "$runs"); do
 done
 
 # The targets must hold the same data, or the comparison means nothing.
-check="SELECT (SELECT count(*) FROM contact)::text || ' ' || (SELECT count(*) FROM account)::text
-              || ' ' || (SELECT sum(score) FROM contact)::text
-              || ' ' || (SELECT count(*) FROM pg_constraint WHERE contype = 'f')::text
-              || ' ' || (SELECT count(*) FROM pg_indexes WHERE schemaname = 'public')::text"
-seedpack_state="$(sql target_seedpack -At -c "$check")"
+if [ "$tables" -gt 0 ]; then
+  check="SELECT count(*)::text || ' ' || sum((xpath('/row/n/text()', query_to_xml(
+                  format('SELECT count(*) AS n FROM %I', relname), false, true, '')))[1]::text::int)::text
+                || ' ' || (SELECT count(*) FROM pg_constraint WHERE contype = 'f')::text
+           FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
+else
+  check="SELECT (SELECT count(*) FROM contact)::text || ' ' || (SELECT count(*) FROM account)::text
+                || ' ' || (SELECT sum(score) FROM contact)::text
+                || ' ' || (SELECT count(*) FROM pg_constraint WHERE contype = 'f')::text
+                || ' ' || (SELECT count(*) FROM pg_indexes WHERE schemaname = 'public')::text"
+fi
+failed() { grep -q "^$1 FAIL" "$results"; }
 pg_state="$(sql target_pg -At -c "$check")"
-for other in data_seedpack data_pg; do
+seedpack_state="$pg_state"
+failed seedpack_restore_empty || seedpack_state="$(sql target_seedpack -At -c "$check")"
+for other in data_seedpack:seedpack_restore_data data_pg:pg_restore_data; do
+  failed "${other#*:}" && continue
+  other="${other%:*}"
   if [ "$(sql "$other" -At -c "$check")" != "$seedpack_state" ]; then
     echo "bench.sh: the restore into $other differs from the others" >&2
     exit 1
@@ -177,12 +225,17 @@ median() {
   grep "^$1 " "$results" | awk "{print $2}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+wall_ratio() { # wall_ratio LABEL_A LABEL_B: "-" when either failed
+  if failed "$1" || failed "$2"; then echo '"-"'; else ratio "$(median "$1" '$2')" "$(median "$2" '$2')"; fi
+}
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1048576}'; }
 row() { # row LABEL NAME FILE_BYTES
+  if failed "$1"; then printf '%-54s %8s\n' "$2" "fails"; return; fi
   printf '%-54s %8s %12s %12s %10s\n' "$2" "$(median "$1" '$2')" "$(median "$1" '$3 + $4')" \
     "$(( $(median "$1" '$5') / 1024 ))" "$3"
 }
 json_tool() { # json_tool LABEL FILE_BYTES
+  if failed "$1"; then printf '{"fails": true}'; return; fi
   printf '{"wall_s": %s, "cpu_s": %s, "peak_rss_kib": %s, "file_bytes": %s}' \
     "$(median "$1" '$2')" "$(median "$1" '$3 + $4')" "$(median "$1" '$5')" "$2"
 }
@@ -190,13 +243,14 @@ json_tool() { # json_tool LABEL FILE_BYTES
 artifact_bytes=$(stat -c %s "$artifact")
 pg_bytes=$(stat -c %s "$pg_archive")
 machine="$(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -n 1)), $(free -g | awk '/^Mem:/ {print $2}') GiB, PostgreSQL $("$bindir/postgres" --version | awk '{print $3}')"
-dump_ratio=$(ratio "$(median seedpack_dump '$2')" "$(median pg_dump_fc '$2')")
-floor_ratio=$(ratio "$(median seedpack_dump '$2')" "$(median copy_floor '$2')")
+dump_ratio=$(wall_ratio seedpack_dump pg_dump_fc)
+floor_ratio=$(wall_ratio seedpack_dump copy_floor)
 size_ratio=$(ratio "$artifact_bytes" "$pg_bytes")
-restore_ratio=$(ratio "$(median seedpack_restore_empty '$2')" "$(median pg_restore_empty '$2')")
-data_ratio=$(ratio "$(median seedpack_restore_data '$2')" "$(median pg_restore_data '$2')")
+restore_ratio=$(wall_ratio seedpack_restore_empty pg_restore_empty)
+data_ratio=$(wall_ratio seedpack_restore_data pg_restore_data)
 
-printf '\n%s rows in the largest table, medians of %s runs (%s)\n' "$rows" "$runs" "$machine"
+if [ "$tables" -gt 0 ]; then size="$tables tables"; else size="$rows rows in the largest table"; fi
+printf '\n%s, medians of %s runs (%s)\n' "$size" "$runs" "$machine"
 printf '%-54s %8s %12s %12s %10s\n' "" "wall s" "client cpu s" "peak RSS MiB" "file MiB"
 row seedpack_dump "seedpack dump" "$(mib "$artifact_bytes")"
 row seedpack_dump_jobs1 "seedpack dump --jobs 1" "$(mib "$(stat -c %s "$work/jobs1.seedpack")")"
@@ -216,6 +270,7 @@ cat > "$json" <<JSON
 {
   "machine": "$machine",
   "rows": $rows,
+  "tables": $tables,
   "runs": $runs,
   "dump": {
     "seedpack": $(json_tool seedpack_dump "$artifact_bytes"),

@@ -1,9 +1,10 @@
 //! The manifest: what an artifact holds, with every checksum, as JSON.
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
-use super::{ArtifactError, ObjectKind, SchemaSection};
+use serde::{Deserialize, Serialize};
+
+use super::{ArtifactError, DataDigest, ObjectKind, SchemaObject, SchemaSection};
 use crate::ident::{quote_ident, QualifiedName};
 
 /// The value of the manifest's `format` field.
@@ -156,8 +157,12 @@ pub fn content_id(
         sequences,
         schema: schema.map(|s| s.objects.as_slice()),
     };
-    let bytes = serde_json::to_vec(&content).expect("content serializes");
-    hex::encode(Sha256::digest(bytes))
+    // Streamed into the hash: at thousands of tables the serialized
+    // content is tens of megabytes.
+    let mut digest = std::io::BufWriter::with_capacity(64 << 10, DataDigest::new());
+    serde_json::to_writer(&mut digest, &content).expect("content serializes");
+    let digest = digest.into_inner().expect("hashing does not fail");
+    digest.finish()
 }
 
 /// The data a table states must be no more than its rows could hold, each
@@ -183,12 +188,13 @@ fn check_proportion(table: &TableEntry) -> Result<(), ArtifactError> {
 /// TABLE`, naming each column the data holds (unless the columns come from
 /// a parent: inheritance, partitions), or the restore would fail late, at
 /// `COPY`, with the wrong exit code.
-fn check_table_ddl(table: &TableEntry, schema: &SchemaSection) -> Result<(), ArtifactError> {
+fn check_table_ddl(
+    table: &TableEntry,
+    creates: &HashMap<&QualifiedName, &SchemaObject>,
+) -> Result<(), ArtifactError> {
     let damaged = |what: String| ArtifactError::Damaged(format!("table {}: {what}", table.name));
-    let ddl = schema
-        .objects
-        .iter()
-        .find(|o| o.kind == ObjectKind::Table && o.table.as_ref() == Some(&table.name))
+    let ddl = creates
+        .get(&table.name)
         .ok_or_else(|| damaged("the manifest's schema has no CREATE TABLE for it".into()))?;
     let inherited = ddl.sql.contains(" INHERITS (") || ddl.sql.contains(" PARTITION OF ");
     if inherited {
@@ -263,8 +269,15 @@ impl Manifest {
             check_proportion(table)?;
         }
         if let Some(schema) = &self.schema {
+            let creates: HashMap<&QualifiedName, &SchemaObject> = schema
+                .objects
+                .iter()
+                .rev() // the first of a name wins
+                .filter(|o| o.kind == ObjectKind::Table)
+                .filter_map(|o| Some((o.table.as_ref()?, o)))
+                .collect();
             for table in &self.tables {
-                check_table_ddl(table, schema)?;
+                check_table_ddl(table, &creates)?;
             }
         }
         let expected = content_id(

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
@@ -31,7 +32,7 @@ struct Span {
 #[derive(Debug)]
 pub struct ArtifactReader {
     path: PathBuf,
-    manifest: Manifest,
+    manifest: Arc<Manifest>,
     members: HashMap<String, Span>,
     /// Where the last member's padding ends: from there on, only zeros.
     end_of_members: u64,
@@ -64,7 +65,7 @@ impl ArtifactReader {
         }
         let reader = Self {
             path: path.to_path_buf(),
-            manifest: read_manifest(path, &members)?,
+            manifest: Arc::new(read_manifest(path, &members)?),
             members,
             end_of_members,
             file_len,
@@ -75,6 +76,11 @@ impl ArtifactReader {
 
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// The manifest, to keep after the reader is gone without copying it.
+    pub fn shared_manifest(&self) -> Arc<Manifest> {
+        Arc::clone(&self.manifest)
     }
 
     pub fn path(&self) -> &Path {

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-use super::checksum::{sha256_hex, sha256_of, DataDigest};
+use super::checksum::{sha256_of, DataDigest};
 use super::deflate::{Deflater, GzipMember};
-use super::MANIFEST_MEMBER;
+use super::{Manifest, MANIFEST_MEMBER};
 use crate::atomic_file::AtomicFile;
 
 /// Name of the member holding the SHA-256 of `manifest.json`, so a damaged
@@ -142,10 +142,10 @@ impl ArtifactWriter {
     /// Write the manifest and the `<artifact>.sha256` sidecar (`sha256sum -c`
     /// format), fsync both, and rename both to their final paths: both
     /// appear, or neither does. Returns (artifact, sidecar).
-    pub fn finish(mut self, manifest_json: &[u8]) -> Result<(PathBuf, PathBuf)> {
+    pub fn finish(mut self, manifest: &Manifest) -> Result<(PathBuf, PathBuf)> {
         assert!(self.member.is_none(), "member not ended");
-        self.write_whole_member(MANIFEST_MEMBER, manifest_json)?;
-        let sum = format!("{}\n", sha256_hex(manifest_json));
+        let sha256 = self.write_manifest(manifest)?;
+        let sum = format!("{sha256}\n");
         self.write_whole_member(MANIFEST_SUM_MEMBER, sum.as_bytes())?;
         self.write_raw(&[0; 2 * BLOCK as usize])?;
         let path = self.path().to_path_buf();
@@ -156,6 +156,31 @@ impl ArtifactWriter {
             .with_context(|| format!("cannot write artifact {}", path.display()))?;
         let sidecar = sidecar(&artifact)?;
         artifact.commit_with(sidecar)
+    }
+
+    /// Write `manifest.json`, pretty-printed, serialized twice rather than
+    /// held: once to learn its size and checksum for the header, once into
+    /// the file (at thousands of tables it is tens of megabytes). Returns
+    /// its SHA-256.
+    fn write_manifest(&mut self, manifest: &Manifest) -> Result<String> {
+        let mut measured = DataDigest::new();
+        serde_json::to_writer_pretty(&mut measured, manifest)?;
+        let size = measured.bytes();
+        self.write_raw(&header(MANIFEST_MEMBER, size, self.mtime)?)?;
+        let path = self.path().to_path_buf();
+        let mut counted = Counted {
+            out: &mut self.out,
+            bytes: 0,
+        };
+        serde_json::to_writer_pretty(&mut counted, manifest)
+            .with_context(|| format!("cannot write artifact {}", path.display()))?;
+        anyhow::ensure!(
+            counted.bytes == size,
+            "the manifest serialized differently twice"
+        );
+        self.position += size;
+        self.pad_to_block()?;
+        Ok(measured.finish())
     }
 
     fn write_whole_member(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
@@ -178,6 +203,24 @@ impl ArtifactWriter {
             self.write_raw(&vec![0; (BLOCK - rem) as usize])?;
         }
         Ok(())
+    }
+}
+
+/// Writes through to the artifact, counting.
+struct Counted<'a> {
+    out: &'a mut BufWriter<AtomicFile>,
+    bytes: u64,
+}
+
+impl Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 

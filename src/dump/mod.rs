@@ -16,6 +16,7 @@ mod sink;
 mod snapshot;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
@@ -37,7 +38,7 @@ use sink::ArtifactSink;
 pub struct DumpOutcome {
     pub path: PathBuf,
     pub sidecar: PathBuf,
-    pub manifest: Manifest,
+    pub manifest: Arc<Manifest>,
     /// Connections that read the data, and the parts they read.
     pub connections: usize,
     pub parts: usize,
@@ -93,8 +94,8 @@ pub async fn run(config: &DumpConfig, progress: &dyn Progress) -> Result<DumpOut
         helper.client.batch_execute("COMMIT").await?;
     }
     let left_out = read.order.left_out.clone();
-    let manifest = manifest::build(config, &session, read, summaries, stamp);
-    let (path, sidecar) = sink.finish(serde_json::to_vec_pretty(&manifest)?).await?;
+    let manifest = Arc::new(manifest::build(config, &session, read, summaries, stamp));
+    let (path, sidecar) = sink.finish(Arc::clone(&manifest)).await?;
     client
         .batch_execute("COMMIT")
         .await

@@ -7,13 +7,14 @@
 //! thread drops the writer, which deletes the temporary file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::artifact::{ArtifactWriter, MemberSummary};
+use crate::artifact::{ArtifactWriter, Manifest, MemberSummary};
 
 /// Compression threads at most: four deflate faster than a server sends.
 const MAX_THREADS: usize = 4;
@@ -25,7 +26,7 @@ enum Message {
     Begin(String),
     Data(Bytes),
     End(oneshot::Sender<MemberSummary>),
-    Finish(Vec<u8>, oneshot::Sender<(PathBuf, PathBuf)>),
+    Finish(Arc<Manifest>, oneshot::Sender<(PathBuf, PathBuf)>),
 }
 
 /// Feeds an [`ArtifactWriter`] on a blocking thread.
@@ -79,7 +80,7 @@ impl ArtifactSink {
 
     /// Write the manifest and the sidecar, and move both to their final
     /// names, together. Returns (artifact, sidecar).
-    pub async fn finish(mut self, manifest: Vec<u8>) -> Result<(PathBuf, PathBuf)> {
+    pub async fn finish(mut self, manifest: Arc<Manifest>) -> Result<(PathBuf, PathBuf)> {
         let (reply, answer) = oneshot::channel();
         self.send(Message::Finish(manifest, reply)).await?;
         match answer.await {

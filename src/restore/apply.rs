@@ -15,7 +15,7 @@ use super::merge;
 use super::merge_plan::MergePlan;
 use super::target::{self, Target};
 use super::{constraints, load};
-use crate::artifact::{ArtifactReader, Manifest, Phase, TableKind};
+use crate::artifact::{ArtifactReader, Manifest, Phase, SchemaSection, TableKind};
 use crate::catalog::ForeignKey;
 use crate::config::RestoreConfig;
 use crate::history::TableCounts;
@@ -57,16 +57,17 @@ pub(super) async fn apply(
     progress: &dyn Progress,
 ) -> Result<Vec<TableCounts>> {
     let target = &prepared.target;
+    let manifest = reader.manifest();
+    let schema = manifest.schema.as_ref();
     let replace = config.mode == Mode::Replace;
     if loads_data && replace {
         lock(client, target, config.lock_timeout).await?;
     }
-    prepared.create.run(client, Phase::PreData).await?;
+    prepared.create.run(client, schema, Phase::PreData).await?;
     if !loads_data {
-        prepared.create.run(client, Phase::PostData).await?;
+        prepared.create.run(client, schema, Phase::PostData).await?;
         return Ok(Vec::new());
     }
-    let manifest = reader.manifest();
     target::check_sequences(client, manifest).await?;
     let suspended = suspend(client, prepared, replace).await?;
     if !replace {
@@ -89,7 +90,7 @@ pub(super) async fn apply(
     };
     progress.phase("keys, indexes, foreign keys, triggers");
     let update = config.mode == Mode::Upsert;
-    let reinstated = reinstate(client, prepared, &suspended, replace, update).await;
+    let reinstated = reinstate(client, prepared, schema, &suspended, replace, update).await;
     progress.finish();
     reinstated?;
     if replace {
@@ -139,6 +140,7 @@ async fn suspend<'a>(
 async fn reinstate(
     client: &Client,
     prepared: &Prepared,
+    schema: Option<&SchemaSection>,
     suspended: &[&ForeignKey],
     replace: bool,
     update: bool,
@@ -148,7 +150,7 @@ async fn reinstate(
     }
     constraints::add_foreign_keys(client, suspended.iter().copied()).await?;
     constraints::restore_triggers(client, &prepared.target.triggers).await?;
-    prepared.create.run(client, Phase::PostData).await
+    prepared.create.run(client, schema, Phase::PostData).await
 }
 
 /// Lock the tables a replace empties, and re-check for rows outside the

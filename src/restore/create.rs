@@ -28,10 +28,12 @@ ORDER BY u.i";
 /// may name a table created after it (as pg_dump does).
 const FUNCTION_BODIES_UNCHECKED: &str = "SET LOCAL check_function_bodies = off";
 
-/// The objects of a schema section a restore will create.
+/// The objects of a schema section a restore will create, by position in
+/// the section (at thousands of tables, copies would double the schema's
+/// memory).
 #[derive(Debug, Default)]
 pub struct CreatePlan {
-    create: Vec<SchemaObject>,
+    create: Vec<usize>,
     /// Objects it will not create after all, each a sentence naming it.
     pub warnings: Vec<String>,
 }
@@ -67,7 +69,7 @@ impl CreatePlan {
             .map(|(o, _)| *o);
         let mut next_missing = missing.next();
         let mut create = Vec::new();
-        for object in &schema.objects {
+        for (position, object) in schema.objects.iter().enumerate() {
             let wanted = match &object.table {
                 Some(table) => new_tables.contains(table),
                 None => next_missing.is_some_and(|m| std::ptr::eq(m, object)),
@@ -76,17 +78,22 @@ impl CreatePlan {
                 next_missing = missing.next();
             }
             if wanted {
-                create.push(object.clone());
+                create.push(position);
             }
         }
-        let warnings = drop_unmet_needs(client, &mut create).await?;
+        let warnings = drop_unmet_needs(client, &schema.objects, &mut create).await?;
         Ok(Self { create, warnings })
     }
 
     /// Refuse, before any write, to create an object whose DDL uses a
     /// feature the target's server is too old for, naming both.
-    pub fn check_features(&self, server_version_num: u32) -> Result<(), Error> {
-        for object in &self.create {
+    /// `schema` is the section the plan was decided on.
+    pub fn check_features(
+        &self,
+        schema: Option<&SchemaSection>,
+        server_version_num: u32,
+    ) -> Result<(), Error> {
+        for object in self.objects(schema) {
             if let Some(requirement) = &object.requires {
                 if requirement.server_version_num > server_version_num {
                     return Err(Error::Refused(format!(
@@ -107,10 +114,25 @@ impl CreatePlan {
         self.create.len()
     }
 
-    /// Run the chosen objects of `phase`, in order. A failure names the object.
-    pub async fn run(&self, client: &Client, phase: Phase) -> Result<()> {
+    /// The chosen objects of `schema`, the section the plan was decided on.
+    fn objects<'a>(
+        &'a self,
+        schema: Option<&'a SchemaSection>,
+    ) -> impl Iterator<Item = &'a SchemaObject> + 'a {
+        let objects = schema.map_or(&[][..], |s| s.objects.as_slice());
+        self.create.iter().filter_map(|&i| objects.get(i))
+    }
+
+    /// Run the chosen objects of `phase`, in order. A failure names the
+    /// object. `schema` is the section the plan was decided on.
+    pub async fn run(
+        &self,
+        client: &Client,
+        schema: Option<&SchemaSection>,
+        phase: Phase,
+    ) -> Result<()> {
         client.batch_execute(FUNCTION_BODIES_UNCHECKED).await?;
-        for object in self.create.iter().filter(|o| o.kind.phase() == phase) {
+        for object in self.objects(schema).filter(|o| o.kind.phase() == phase) {
             client.batch_execute(&object.sql).await.with_context(|| {
                 format!("cannot create {} {}", object.kind.label(), object.name)
             })?;
@@ -122,8 +144,15 @@ impl CreatePlan {
 /// Leave out of `create` each object that needs a table outside the
 /// artifact which the target lacks (a foreign key to a table the dump did
 /// not carry); returns a sentence naming each.
-async fn drop_unmet_needs(client: &Client, create: &mut Vec<SchemaObject>) -> Result<Vec<String>> {
-    let needed: Vec<&QualifiedName> = create.iter().filter_map(|o| o.needs.as_ref()).collect();
+async fn drop_unmet_needs(
+    client: &Client,
+    objects: &[SchemaObject],
+    create: &mut Vec<usize>,
+) -> Result<Vec<String>> {
+    let needed: Vec<&QualifiedName> = create
+        .iter()
+        .filter_map(|&i| objects[i].needs.as_ref())
+        .collect();
     if needed.is_empty() {
         return Ok(Vec::new());
     }
@@ -143,13 +172,13 @@ async fn drop_unmet_needs(client: &Client, create: &mut Vec<SchemaObject>) -> Re
         .map(|(table, _)| table.clone())
         .collect();
     let mut warnings = Vec::new();
-    create.retain(|object| match &object.needs {
+    create.retain(|&i| match &objects[i].needs {
         Some(table) if lacking.contains(table) => {
             warnings.push(format!(
                 "{} {} references {table}, which the artifact does not hold and the target \
                  lacks; it is not created",
-                object.kind.label(),
-                object.name
+                objects[i].kind.label(),
+                objects[i].name
             ));
             false
         }

@@ -55,7 +55,7 @@ use target::Target;
 /// What a restore did, or would do (dry run), or why it did nothing.
 #[derive(Debug)]
 pub struct RestoreOutcome {
-    pub manifest: Manifest,
+    pub manifest: Arc<Manifest>,
     pub mode: Mode,
     pub tables: Vec<TableCounts>,
     /// Schema objects created (or that would be).
@@ -83,7 +83,7 @@ pub async fn run(
     let schema = schema_to_apply(config, manifest)?;
     let loads_data = config.scope != RestoreScope::SchemaOnly && !manifest.schema_only;
     let outcome = |tables, prepared: Option<&Prepared>, dry_run, already_applied| RestoreOutcome {
-        manifest: manifest.clone(),
+        manifest: reader.shared_manifest(),
         mode: config.mode,
         tables,
         created: prepared.map_or(0, |p| p.create.count()),
@@ -102,7 +102,9 @@ pub async fn run(
             return Ok(outcome(Vec::new(), None, config.dry_run, Some(applied)));
         }
         let prepared = prepare(client, config, manifest, schema, loads_data).await?;
-        prepared.create.check_features(session.server_version_num)?;
+        prepared
+            .create
+            .check_features(schema, session.server_version_num)?;
         let preview = preview(manifest, &prepared.target, loads_data);
         if config.dry_run {
             client.batch_execute("ROLLBACK").await?;
