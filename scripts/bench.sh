@@ -23,6 +23,9 @@
 # - a data-only restore into a migrated (empty) schema: seedpack restore
 #   --data-only, as the tables' owner, versus pg_restore --data-only
 #   --disable-triggers --single-transaction as superuser, its best case.
+# - replacing the data of a populated database: the default (TRUNCATE and
+#   COPY FREEZE) against --mvcc-safe (DELETE and plain COPY), each followed
+#   by the VACUUM its dead rows call for.
 # Peak RSS is the client's. Run it with --rows 5000000 too: memory must not grow,
 # and with --tables 10000: it must stay under 64 MiB. A tool that fails (out
 # of shared memory, say) is shown as failing, not timed.
@@ -156,11 +159,12 @@ for run in $(seq 1 "$runs"); do
   time_run pg_dump_fc "$bindir/pg_dump" -Fc -d "$(url source)" -f "$pg_archive"
   # The floor: the same tables' COPY text, as stored, read and thrown away.
   if [ "$tables" -gt 0 ]; then
-    floor_sql="$(sql source -At -c "SELECT string_agg(format('COPY %I TO STDOUT;', relname), ' ') FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace")"
+    sql source -At -c "SELECT format('COPY %I TO STDOUT;', relname) FROM pg_class
+                       WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace" > "$work/floor.sql"
   else
-    floor_sql="COPY account TO STDOUT; COPY contact TO STDOUT"
+    echo "COPY account TO STDOUT; COPY contact TO STDOUT;" > "$work/floor.sql"
   fi
-  time_run copy_floor "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$(url source)" -c "$floor_sql"
+  time_run copy_floor "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$(url source)" -f "$work/floor.sql"
   time_run seedpack_dump_jobs1 "$seedpack" dump --quiet --dsn "$(url source)" --output "$work/jobs1.seedpack" --jobs 1
   time_run seedpack_dump_no_order "$seedpack" dump --quiet --dsn "$(url source)" --output "$work/no-order.seedpack" --no-order
 done
@@ -188,6 +192,18 @@ for run in $(seq 1 "$runs"); do
   migrated_db data_pg
   time_run pg_restore_data "$bindir/pg_restore" --data-only --disable-triggers --single-transaction \
     -h 127.0.0.1 -p "$port" -U postgres -d data_pg "$pg_archive"
+done
+
+# Replacing data the database already holds: frozen (the default) against
+# --mvcc-safe, each followed by the VACUUM that its dead rows call for.
+for run in $(seq 1 "$runs"); do
+  echo "== run $run of $runs: replace a populated database, frozen and --mvcc-safe" >&2
+  for way in frozen mvcc_safe; do
+    flag=(); [ "$way" = mvcc_safe ] && flag=(--mvcc-safe)
+    time_run "seedpack_replace_$way" "$seedpack" restore --yes --quiet --data-only --force "${flag[@]}" \
+      --file "$artifact" --dsn "$(url data_seedpack)"
+    time_run "vacuum_after_$way" "$bindir/psql" -X -q -d "$(url data_seedpack)" -c "VACUUM"
+  done
 done
 
 # The targets must hold the same data, or the comparison means nothing.
@@ -261,6 +277,10 @@ row seedpack_restore_empty "seedpack restore (empty database)" "-"
 row pg_restore_empty "pg_restore --single-transaction (empty database)" "-"
 row seedpack_restore_data "seedpack restore --data-only (migrated schema)" "-"
 row pg_restore_data "pg_restore --data-only --disable-triggers (superuser)" "-"
+row seedpack_replace_frozen "seedpack restore, populated database (frozen)" "-"
+row vacuum_after_frozen "  then VACUUM" "-"
+row seedpack_replace_mvcc_safe "seedpack restore --mvcc-safe, populated database" "-"
+row vacuum_after_mvcc_safe "  then VACUUM" "-"
 printf 'dump: seedpack / pg_dump %s, seedpack / floor %s, size seedpack / pg_dump %s\n' "$dump_ratio" "$floor_ratio" "$size_ratio"
 printf 'restore into an empty database: seedpack / pg_restore %s\n' "$restore_ratio"
 printf 'data-only restore: seedpack / pg_restore --disable-triggers %s\n' "$data_ratio"
@@ -286,6 +306,12 @@ cat > "$json" <<JSON
     "seedpack": $(json_tool seedpack_restore_empty "$artifact_bytes"),
     "pg_restore_single_transaction": $(json_tool pg_restore_empty "$pg_bytes"),
     "ratio_wall": $restore_ratio
+  },
+  "replace_populated": {
+    "frozen": $(json_tool seedpack_replace_frozen 0),
+    "vacuum_after_frozen": $(json_tool vacuum_after_frozen 0),
+    "mvcc_safe": $(json_tool seedpack_replace_mvcc_safe 0),
+    "vacuum_after_mvcc_safe": $(json_tool vacuum_after_mvcc_safe 0)
   },
   "restore_data_only": {
     "seedpack": $(json_tool seedpack_restore_data "$artifact_bytes"),

@@ -177,6 +177,13 @@ pub struct RestoreArgs {
     /// unique constraint or index on it
     #[arg(long, value_enum, default_value = "replace")]
     pub mode: Mode,
+    /// replace: empty tables with DELETE and load them unfrozen, so that a
+    /// transaction older than the restore keeps seeing the old data in every
+    /// table after the commit (by default it sees the new data in every
+    /// table: TRUNCATE and COPY FREEZE, faster). See README: Concurrent
+    /// readers
+    #[arg(long)]
+    pub mvcc_safe: bool,
     #[command(flatten)]
     pub keys: KeyOpts,
     /// Apply even if the history says this content was already applied in this mode

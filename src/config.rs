@@ -57,6 +57,9 @@ pub struct RestoreConfig {
     /// Create missing tables in a database whose schema migrations manage.
     pub create_missing: bool,
     pub mode: Mode,
+    /// `--mvcc-safe`: a replace deletes and loads unfrozen (see
+    /// `restore::visibility`).
+    pub mvcc_safe: bool,
     /// `--key`: the columns rows of a table are matched on when merged.
     pub keys: Vec<KeyChoice>,
     /// The history table, or `None` with `--no-history`.
@@ -197,6 +200,7 @@ impl RestoreConfig {
             },
             force: args.force,
             lock_timeout: args.lock_timeout,
+            mvcc_safe: args.mvcc_safe,
             dry_run: args.dry_run,
         })
     }

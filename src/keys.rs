@@ -100,6 +100,7 @@ mod tests {
             member: String::new(),
             member_bytes: 0,
             member_sha256: String::new(),
+            partitions: Vec::new(),
         }
     }
 

@@ -24,8 +24,8 @@ mod writer;
 pub use checksum::{sha256_of, DataDigest, Digesting};
 pub use copy_text::CopyChecker;
 pub use manifest::{
-    content_id, ColumnEntry, ForeignKeyEntry, Manifest, SequenceEntry, TableEntry, TableKind,
-    FORMAT_NAME, FORMAT_VERSION,
+    content_id, ColumnEntry, ForeignKeyEntry, Manifest, PartitionEntry, SequenceEntry, TableEntry,
+    TableKind, FORMAT_NAME, FORMAT_VERSION,
 };
 pub use reader::{check_data, ArtifactReader, MemberCheck};
 pub use schema_section::{ObjectKind, Phase, Requirement, SchemaObject, SchemaSection};

@@ -8,8 +8,8 @@
 mod read;
 
 pub use read::{
-    foreign_keys, list_tables, qualified, relations, same_columns, sequence_state, sequences_for,
-    tables_called, tables_named, triggers, unique_keys,
+    foreign_keys, leaves, list_tables, qualified, relations, same_columns, sequence_state,
+    sequences_for, tables_called, tables_named, triggers, unique_keys,
 };
 
 use crate::ident::QualifiedName;
@@ -52,6 +52,20 @@ impl Table {
     pub fn stored_columns(&self) -> impl Iterator<Item = &Column> {
         self.columns.iter().filter(|c| !c.generated)
     }
+}
+
+/// A partition of a partitioned table that holds rows itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leaf {
+    /// The partitioned table (root) it belongs to.
+    pub table_oid: u32,
+    pub name: QualifiedName,
+    /// The session reads it directly as it reads the table: an ordinary
+    /// table, selectable, with no row security of its own.
+    pub readable: bool,
+    /// Its partition constraint, ancestors' bounds included, as the server
+    /// prints it.
+    pub bound: String,
 }
 
 /// A table or one of its partitions.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use super::{Column, ForeignKey, Relation, Table, Trigger, HISTORY_COMMENT, OWN_SCHEMA};
+use super::{Column, ForeignKey, Leaf, Relation, Table, Trigger, HISTORY_COMMENT, OWN_SCHEMA};
 use crate::ident::QualifiedName;
 use crate::pg::sql::{self, TriggerState};
 
@@ -89,6 +89,22 @@ CROSS JOIN LATERAL (
 JOIN pg_catalog.pg_class c ON c.oid = r.relid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 ORDER BY t.root, r.level, n.nspname, c.relname";
+
+/// The leaf partitions of partitioned tables $1, each with whether the
+/// session can read it directly as it reads the table (an ordinary table it
+/// may select from, without row security of its own) and its whole
+/// partition constraint (its ancestors' bounds included), in a stable order.
+const LEAVES: &str = "
+SELECT t.root, n.nspname, c.relname,
+       c.relkind = 'r' AND NOT c.relrowsecurity
+         AND pg_catalog.has_table_privilege(p.relid, 'SELECT') AS readable,
+       coalesce(pg_catalog.pg_get_partition_constraintdef(p.relid), '') AS bound
+FROM unnest($1::oid[]) AS t(root)
+CROSS JOIN LATERAL pg_catalog.pg_partition_tree(t.root) AS p
+JOIN pg_catalog.pg_class c ON c.oid = p.relid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE p.isleaf
+ORDER BY t.root, n.nspname, c.relname";
 
 /// Foreign keys defined on, or pointing at, relations $1. Only top-level
 /// constraints (conparentid = 0): the clones on partitions come and go with them.
@@ -265,6 +281,23 @@ pub async fn relations(client: &Client, table_oids: &[u32]) -> Result<Vec<Relati
             oid: row.get("relid"),
             name: qualified(row, "nspname", "relname"),
             table_oid: row.get("root"),
+        })
+        .collect())
+}
+
+/// The leaf partitions of the partitioned tables `table_oids`.
+pub async fn leaves(client: &Client, table_oids: &[u32]) -> Result<Vec<Leaf>> {
+    let rows = client
+        .query(LEAVES, &[&table_oids])
+        .await
+        .context("cannot read partitions")?;
+    Ok(rows
+        .iter()
+        .map(|row| Leaf {
+            table_oid: row.get("root"),
+            name: qualified(row, "nspname", "relname"),
+            readable: row.get("readable"),
+            bound: row.get("bound"),
         })
         .collect())
 }

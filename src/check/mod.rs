@@ -137,6 +137,7 @@ pub async fn run(config: &CheckConfig) -> Result<CheckReport> {
                 let compared = Compared {
                     reader: &reader,
                     position: table.position,
+                    table_oid: table.table.oid,
                     key: &table.key,
                     only: !table.table.partitioned,
                     stages,
@@ -192,6 +193,7 @@ async fn begin(client: &Client, mode: CheckMode) -> Result<bool> {
 struct Compared<'a> {
     reader: &'a Arc<ArtifactReader>,
     position: usize,
+    table_oid: u32,
     key: &'a [String],
     /// Only the table's own rows, not its inheritance children's.
     only: bool,
@@ -233,8 +235,21 @@ impl Compared<'_> {
 
     async fn exact(&self, client: &Client) -> Result<Outcome> {
         let entry = &self.reader.manifest().tables[self.position];
-        match digest::compare(client, entry, self.only).await? {
+        match digest::compare(client, entry, self.table_oid, self.only).await? {
             Digested::Equal { rows } => Ok((State::Equal, Some(rows), None, Vec::new())),
+            Digested::Unordered => {
+                let rows = count(client, &entry.name, self.only).await?;
+                let detail = "its partitions are not the artifact's, so rows were compared by key";
+                if !self.stages || entry.columns.is_empty() {
+                    return Ok((State::Differs, Some(rows), Some(detail.into()), Vec::new()));
+                }
+                let found = self.rows(client, true).await?;
+                Ok(if found.count == 0 && rows == entry.rows {
+                    (State::Equal, Some(rows), None, Vec::new())
+                } else {
+                    (State::Differs, Some(rows), Some(detail.into()), found.first)
+                })
+            }
             Digested::Differs { rows, detail } if !self.stages || entry.columns.is_empty() => {
                 Ok((State::Differs, Some(rows), Some(detail), Vec::new()))
             }

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Result;
 use tokio_postgres::Client;
 
+use super::readers::Written;
 use crate::artifact::{
     content_id, data_member_name, ColumnEntry, ForeignKeyEntry, Manifest, MemberSummary,
     SchemaSection, SequenceEntry, TableEntry, TableKind, FORMAT_NAME, FORMAT_VERSION,
@@ -116,18 +117,19 @@ pub(super) fn build(
     config: &DumpConfig,
     session: &Session,
     read: Read,
-    summaries: Vec<MemberSummary>,
+    written: Vec<Written>,
     stamp: Stamp,
 ) -> Manifest {
     let tables: Vec<TableEntry> = read
         .order
         .tables
         .iter()
-        .zip(summaries)
+        .zip(written)
         .enumerate()
-        .map(|(position, (table, summary))| {
+        .map(|(position, (table, (summary, partitions)))| {
             let mut entry = table_entry(position, table, summary);
             entry.match_key = read.keys[position].clone();
+            entry.partitions = partitions;
             entry
         })
         .collect();
@@ -200,6 +202,7 @@ fn table_entry(position: usize, table: &Table, summary: MemberSummary) -> TableE
         member: data_member_name(position),
         member_bytes: summary.member_bytes,
         member_sha256: summary.member_sha256,
+        partitions: Vec::new(),
     }
 }
 

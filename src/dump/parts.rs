@@ -1,16 +1,20 @@
 //! Cutting a dump into parts that several connections can read at once.
 //!
-//! A part is a whole table, or, for a large table read in key order, a range
-//! of its primary key's first column. Ranges come from the column's
+//! A part is a whole table, one leaf partition of a partitioned table
+//! (read directly, so that a restore can load each leaf frozen; see
+//! `TableEntry::partitions`), or, for a large table read in key order, a
+//! range of its primary key's first column. Ranges come from the column's
 //! histogram in `pg_stats`: free to read, and only a guide, since the ranges
 //! cover the whole key space whatever the bounds are. Read one after another
 //! in key order, the parts of a table are exactly the table in key order, so
 //! splitting never changes the artifact's bytes.
 
+use std::collections::HashMap;
+
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use crate::catalog::Table;
+use crate::catalog::{self, Leaf, Table};
 use crate::pg::sql::KeyRange;
 
 /// Heap bytes per part of a split table.
@@ -22,6 +26,8 @@ pub struct Part {
     /// Position of the table in the dump.
     pub table: usize,
     pub bounds: Option<Bounds>,
+    /// The leaf partition this part reads, of a partitioned table.
+    pub leaf: Option<Leaf>,
 }
 
 /// `lower <= first key column < upper`, as the column's text; `None` is open.
@@ -81,8 +87,17 @@ pub async fn plan(
             ));
         }
     }
+    let mut leaves = leaves_read_directly(client, tables).await?;
     let mut parts = Vec::with_capacity(tables.len());
     for (table, histogram) in histograms.into_iter().enumerate() {
+        if let Some(leaves) = leaves.remove(&tables[table].oid) {
+            parts.extend(leaves.into_iter().map(|leaf| Part {
+                table,
+                bounds: None,
+                leaf: Some(leaf),
+            }));
+            continue;
+        }
         let cuts = match histogram {
             Some((bytes, Some(bounds))) => cuts(&bounds, (bytes / PART_BYTES) as usize),
             _ => Vec::new(),
@@ -91,6 +106,7 @@ pub async fn plan(
             parts.push(Part {
                 table,
                 bounds: None,
+                leaf: None,
             });
             continue;
         }
@@ -102,11 +118,36 @@ pub async fn plan(
                     lower: lower.clone(),
                     upper: cut.clone(),
                 }),
+                leaf: None,
             });
             lower = cut;
         }
     }
     Ok(parts)
+}
+
+/// The leaf partitions of each partitioned table all of whose leaves the
+/// session can read directly, by table. A table with a leaf it cannot (a
+/// foreign table, row security of its own, no privilege) is read through
+/// the table, as a whole.
+async fn leaves_read_directly(
+    client: &Client,
+    tables: &[Table],
+) -> Result<HashMap<u32, Vec<Leaf>>> {
+    let partitioned: Vec<u32> = tables
+        .iter()
+        .filter(|t| t.partitioned)
+        .map(|t| t.oid)
+        .collect();
+    let mut by_table: HashMap<u32, Vec<Leaf>> = HashMap::new();
+    if partitioned.is_empty() {
+        return Ok(by_table);
+    }
+    for leaf in catalog::leaves(client, &partitioned).await? {
+        by_table.entry(leaf.table_oid).or_default().push(leaf);
+    }
+    by_table.retain(|_, leaves| leaves.iter().all(|l| l.readable));
+    Ok(by_table)
 }
 
 /// Size of each table, and the histogram of its key's first column (`$2`,

@@ -16,7 +16,7 @@ use tokio_postgres::Client;
 
 use super::parts::Part;
 use super::sink::ArtifactSink;
-use crate::artifact::{data_member_name, MemberSummary};
+use crate::artifact::{data_member_name, MemberSummary, PartitionEntry};
 use crate::catalog::Table;
 use crate::pg::sql::{self, CopyOut};
 use crate::progress::Progress;
@@ -44,14 +44,18 @@ pub struct Source<'a> {
     pub ordered: bool,
 }
 
+/// A table's member as written: its summary, and each leaf partition's
+/// share when it was read leaf by leaf.
+pub type Written = (MemberSummary, Vec<PartitionEntry>);
+
 /// Read every part over `clients` and write each table's member to `sink`,
-/// in table order. Returns the members' summaries, in the same order.
+/// in table order. Returns what was written, in the same order.
 pub async fn copy_tables(
     clients: &[&Client],
     source: &Source<'_>,
     sink: &mut ArtifactSink,
     progress: &dyn Progress,
-) -> Result<Vec<MemberSummary>> {
+) -> Result<Vec<Written>> {
     let (order_tx, order_rx) = mpsc::channel(clients.len());
     let queue = PartQueue {
         next: Mutex::new((0, order_tx)),
@@ -115,9 +119,9 @@ async fn read_part(
     }
     let columns: Vec<&str> = table.stored_columns().map(|c| c.name.as_str()).collect();
     let statement = sql::copy_out(&CopyOut {
-        table: &table.name,
+        table: part.leaf.as_ref().map_or(&table.name, |leaf| &leaf.name),
         columns: &columns,
-        only: !table.partitioned,
+        only: !table.partitioned || part.leaf.is_some(),
         order: ordered.then_some(table.primary_key.as_slice()),
         range: part.bounds.as_ref().map(|b| b.key_range(table)),
     });
@@ -150,17 +154,16 @@ async fn write_members(
     source: &Source<'_>,
     sink: &mut ArtifactSink,
     progress: &dyn Progress,
-) -> Result<Vec<MemberSummary>> {
-    let mut summaries = Vec::with_capacity(source.tables.len());
+) -> Result<Vec<Written>> {
+    let mut written = Vec::with_capacity(source.tables.len());
     let mut next_part = 0;
     for (position, table) in source.tables.iter().enumerate() {
         sink.begin_member(data_member_name(position)).await?;
         let mut bar = progress.table(&table.name.to_string(), None);
-        while source
-            .parts
-            .get(next_part)
-            .is_some_and(|p| p.table == position)
-        {
+        let mut partitions = Vec::new();
+        while let Some(part) = source.parts.get(next_part).filter(|p| p.table == position) {
+            // A leaf's rows and bytes (COPY text: a row per newline).
+            let mut share = (0u64, 0u64);
             let (index, mut pieces) = order
                 .recv()
                 .await
@@ -170,6 +173,10 @@ async fn write_members(
                 match pieces.recv().await {
                     Some(Piece::Rows(rows)) => {
                         bar.advance(&rows);
+                        if part.leaf.is_some() {
+                            share.0 += rows.iter().filter(|&&b| b == b'\n').count() as u64;
+                            share.1 += rows.len() as u64;
+                        }
                         sink.write(rows).await?;
                     }
                     Some(Piece::Done) => break,
@@ -177,12 +184,20 @@ async fn write_members(
                     None => return Err(anyhow!("cannot dump table {}", table.name)),
                 }
             }
+            if let Some(leaf) = &part.leaf {
+                partitions.push(PartitionEntry {
+                    name: leaf.name.clone(),
+                    bound: leaf.bound.clone(),
+                    rows: share.0,
+                    bytes: share.1,
+                });
+            }
             next_part += 1;
         }
         bar.done();
         drop(bar);
-        summaries.push(sink.end_member().await?);
+        written.push((sink.end_member().await?, partitions));
         progress.table_done();
     }
-    Ok(summaries)
+    Ok(written)
 }

@@ -164,6 +164,19 @@ pub fn truncate(tables: &[(&QualifiedName, bool)]) -> String {
     format!("TRUNCATE TABLE {list}")
 }
 
+/// Empty `tables` row by row, as [`truncate`] would at once: old snapshots
+/// still see the deleted rows (`--mvcc-safe`).
+pub fn delete_all(tables: &[(&QualifiedName, bool)]) -> String {
+    tables
+        .iter()
+        .map(|(t, partitioned)| {
+            let only = if *partitioned { "" } else { "ONLY " };
+            format!("DELETE FROM {only}{};", t.quoted())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn count_rows(table: &QualifiedName, only: bool) -> String {
     format!(
         "SELECT count(*) FROM {}{}",
@@ -430,6 +443,16 @@ mod tests {
         assert_eq!(
             truncate(&[(&a, false), (&p, true)]),
             "TRUNCATE TABLE ONLY \"s\".\"a\", \"s\".\"p\""
+        );
+    }
+
+    #[test]
+    fn delete_all_keeps_partitions_and_skips_children() {
+        let a = QualifiedName::new("s", "a");
+        let p = QualifiedName::new("s", "p");
+        assert_eq!(
+            delete_all(&[(&a, false), (&p, true)]),
+            "DELETE FROM ONLY \"s\".\"a\"; DELETE FROM \"s\".\"p\";"
         );
     }
 }

@@ -14,6 +14,7 @@ use super::create::CreatePlan;
 use super::merge;
 use super::merge_plan::MergePlan;
 use super::target::{self, Target};
+use super::visibility::Loading;
 use super::{constraints, load};
 use crate::artifact::{ArtifactReader, Manifest, Phase, SchemaSection, TableKind};
 use crate::catalog::ForeignKey;
@@ -32,6 +33,10 @@ pub(super) struct Prepared {
     pub create: CreatePlan,
     /// How the merge modes merge each table the target has.
     pub merge: MergePlan,
+    /// How tables are emptied and loaded (see `visibility`).
+    pub loading: Loading,
+    /// Why a replace not asked to be MVCC-safe is.
+    pub loading_note: Option<String>,
 }
 
 impl Prepared {
@@ -42,6 +47,7 @@ impl Prepared {
             .warnings
             .iter()
             .chain(&self.merge.notes)
+            .chain(&self.loading_note)
             .cloned()
             .collect()
     }
@@ -131,7 +137,7 @@ async fn suspend<'a>(
     }
     let dropped: Vec<&ForeignKey> = target.all_foreign_keys().collect();
     constraints::drop_foreign_keys(client, dropped.iter().copied()).await?;
-    empty(client, target).await?;
+    empty(client, target, prepared.loading).await?;
     Ok(dropped)
 }
 
@@ -197,8 +203,9 @@ async fn lock(client: &Client, target: &Target, lock_timeout: Duration) -> Resul
     target.check_outside_references(client).await
 }
 
-/// Empty the target's tables in one statement.
-async fn empty(client: &Client, target: &Target) -> Result<()> {
+/// Empty the target's tables: in one `TRUNCATE`, or with `DELETE`s that
+/// older snapshots do not see.
+async fn empty(client: &Client, target: &Target, loading: Loading) -> Result<()> {
     if target.tables.is_empty() {
         return Ok(());
     }
@@ -207,8 +214,12 @@ async fn empty(client: &Client, target: &Target) -> Result<()> {
         .iter()
         .map(|t| (&t.name, t.partitioned))
         .collect();
+    let statement = match loading {
+        Loading::Frozen => sql::truncate(&tables),
+        Loading::MvccSafe => sql::delete_all(&tables),
+    };
     client
-        .batch_execute(&sql::truncate(&tables))
+        .batch_execute(&statement)
         .await
         .context("cannot empty the target tables")?;
     Ok(())
@@ -246,16 +257,45 @@ async fn load_all(
                     .with_context(|| format!("cannot merge table {}", entry.name))?;
                 changed[position] = Some(index);
             }
-            _ => {
-                // Created or truncated in this transaction: loaded frozen.
-                let freeze = entry.kind != TableKind::Partitioned;
-                load::load_table(client, reader, position, progress, &entry.name, freeze)
-                    .await
-                    .with_context(|| format!("cannot load table {}", entry.name))?;
-            }
+            _ => load_whole(client, reader, position, prepared.loading, progress)
+                .await
+                .with_context(|| format!("cannot load table {}", entry.name))?,
         }
     }
     Ok(changed)
+}
+
+/// Load a table created or emptied in this transaction: frozen, a
+/// partitioned one straight into its leaves; or unfrozen, as it comes.
+async fn load_whole(
+    client: &Client,
+    reader: &Arc<ArtifactReader>,
+    position: usize,
+    loading: Loading,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let entry = &reader.manifest().tables[position];
+    let partitioned = entry.kind == TableKind::Partitioned;
+    match loading {
+        Loading::Frozen if partitioned && !entry.partitions.is_empty() => {
+            load::load_leaves(client, reader, position, progress, true).await
+        }
+        // (A partitioned table without leaf shares holds no rows here.)
+        Loading::Frozen => {
+            load::load_table(
+                client,
+                reader,
+                position,
+                progress,
+                &entry.name,
+                !partitioned,
+            )
+            .await
+        }
+        Loading::MvccSafe => {
+            load::load_table(client, reader, position, progress, &entry.name, false).await
+        }
+    }
 }
 
 /// Move each sequence forward to its dumped state, never back under the

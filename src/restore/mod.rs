@@ -28,6 +28,7 @@ mod load;
 mod merge;
 mod merge_plan;
 mod target;
+mod visibility;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -51,6 +52,7 @@ use create::CreatePlan;
 pub use load::load_table;
 use merge_plan::MergePlan;
 use target::Target;
+use visibility::Loading;
 
 /// What a restore did, or would do (dry run), or why it did nothing.
 #[derive(Debug)]
@@ -301,11 +303,18 @@ async fn prepare(
         _ if !loads_data => MergePlan::default(),
         _ => MergePlan::decide(client, manifest, &target, &config.keys).await?,
     };
+    // The merge modes change rows as transactions do: unfrozen.
+    let (loading, loading_note) = match config.mode {
+        Mode::Replace => visibility::choose(manifest, &target, config.mvcc_safe),
+        _ => (Loading::MvccSafe, None),
+    };
     Ok(Prepared {
         target,
         clean,
         create,
         merge,
+        loading,
+        loading_note,
     })
 }
 

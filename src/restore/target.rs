@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 
 use super::compat::check_columns;
 use crate::artifact::Manifest;
-use crate::catalog::{self, ForeignKey, Table, Trigger};
+use crate::catalog::{self, ForeignKey, Leaf, Table, Trigger};
 use crate::error::Error;
 use crate::ident::QualifiedName;
 use crate::pg::sql;
@@ -27,6 +27,8 @@ pub struct Target {
     /// Foreign keys from tables outside the artifact into it.
     pub outside_foreign_keys: Vec<ForeignKey>,
     pub triggers: Vec<Trigger>,
+    /// The leaf partitions of the partitioned tables the target has.
+    pub leaves: Vec<Leaf>,
     /// Current row count of each artifact table, in manifest order; `None`
     /// for a table the target lacks.
     pub row_counts: Vec<Option<i64>>,
@@ -93,6 +95,16 @@ impl Target {
                 .into_iter()
                 .partition(|fk| inside.contains(&fk.table_oid));
         let triggers = catalog::triggers(client, &relation_oids).await?;
+        let partitioned: Vec<u32> = tables
+            .iter()
+            .filter(|t| t.partitioned)
+            .map(|t| t.oid)
+            .collect();
+        let leaves = if partitioned.is_empty() {
+            Vec::new()
+        } else {
+            catalog::leaves(client, &partitioned).await?
+        };
 
         let mut row_counts = Vec::with_capacity(manifest.tables.len());
         for entry in &manifest.tables {
@@ -107,6 +119,7 @@ impl Target {
             foreign_keys,
             outside_foreign_keys,
             triggers,
+            leaves,
             row_counts,
         };
         if empties_tables {
@@ -142,6 +155,7 @@ impl Target {
         self.foreign_keys.clear();
         self.outside_foreign_keys.clear();
         self.triggers.clear();
+        self.leaves.clear();
         self
     }
 

@@ -78,6 +78,7 @@ pub async fn run(config: &SandboxConfig, progress: &dyn Progress) -> Result<Sand
         history: Some(QualifiedName::new("seedpack", "history")),
         force: false,
         lock_timeout: Duration::from_secs(60),
+        mvcc_safe: false,
         dry_run: false,
     };
     let restored = restore::run(&restore_config, &restore::Agree, progress).await?;

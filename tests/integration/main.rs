@@ -24,6 +24,7 @@
 //! - `scripts`:   the scripts CI workflows and deploys call, against real databases
 //! - `seeding`:   upsert and insert-missing, history, concurrent deploys, drift check
 //! - `tls`:       sslmodes through rustls against a TLS-only cluster with test certificates
+//! - `visibility`: what a transaction older than a replace sees: new data everywhere, or old (--mvcc-safe)
 //! - `versions`:  dump from the oldest and newest majors, restore into the others (run by .ci/run)
 
 mod support;
@@ -48,3 +49,4 @@ mod seeding;
 mod tls;
 mod triggers;
 mod versions;
+mod visibility;

@@ -42,3 +42,54 @@ pub fn read_while(
         })
     })
 }
+
+/// A long transaction older than what the test does next: it opens a
+/// REPEATABLE READ transaction on its own connection and takes its
+/// snapshot (reading nothing the test changes) before this returns; when
+/// told, it runs `queries` in that snapshot and returns their results.
+pub struct OldSnapshot {
+    read: std::sync::mpsc::Sender<()>,
+    results: std::thread::JoinHandle<Vec<String>>,
+}
+
+impl OldSnapshot {
+    pub fn take(url: String, queries: &'static [&'static str]) -> OldSnapshot {
+        let (taken_tx, taken_rx) = std::sync::mpsc::channel();
+        let (read, read_rx) = std::sync::mpsc::channel::<()>();
+        let results = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .expect("a connection for the old transaction");
+                tokio::spawn(connection);
+                client
+                    .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                    .await
+                    .unwrap();
+                // The snapshot is taken by the first query.
+                client.query_one("SELECT 1", &[]).await.unwrap();
+                taken_tx.send(()).unwrap();
+                read_rx.recv().expect("told to read");
+                let mut results = Vec::new();
+                for query in queries {
+                    let row = client.query_one(*query, &[]).await.expect("a read");
+                    results.push(row.get::<_, String>(0));
+                }
+                client.batch_execute("COMMIT").await.unwrap();
+                results
+            })
+        });
+        taken_rx.recv().expect("the old transaction's snapshot");
+        OldSnapshot { read, results }
+    }
+
+    /// Run the queries in the old snapshot, now.
+    pub fn read(self) -> Vec<String> {
+        self.read.send(()).unwrap();
+        self.results.join().expect("the old transaction's reads")
+    }
+}
