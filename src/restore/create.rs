@@ -13,12 +13,21 @@ use crate::error::Error;
 use crate::ident::QualifiedName;
 
 /// Whether the target has each object ($1 kinds, $2 names as SQL), in order.
+/// A function is looked up by the identity the dump printed for it, not
+/// with `to_regprocedure`: before PostgreSQL 16 that raises an error, not
+/// NULL, when an argument's type does not exist yet (an enum the restore
+/// is about to create).
 const EXISTS: &str = "
 SELECT CASE u.kind
          WHEN 'schema' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = u.name)
          WHEN 'extension' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = u.name)
          WHEN 'type' THEN pg_catalog.to_regtype(u.name) IS NOT NULL
-         WHEN 'function' THEN pg_catalog.to_regprocedure(u.name) IS NOT NULL
+         WHEN 'function' THEN u.name IN (
+           SELECT pg_catalog.format('%I.%I(%s)', n.nspname, p.proname,
+                                    pg_catalog.oidvectortypes(p.proargtypes))
+           FROM pg_catalog.pg_proc p
+           JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))
          ELSE pg_catalog.to_regclass(u.name) IS NOT NULL
        END
 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(kind, name, i)

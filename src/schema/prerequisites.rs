@@ -70,6 +70,9 @@ pub async fn read(
         .map(|r| r.get("atttypid"))
         .collect();
     let mut found = Found::default();
+    found
+        .extensions
+        .extend(extensions::used_through_operators(client, relation_oids, view_oids).await?);
     loop {
         let mut batch = std::mem::take(&mut type_queue);
         batch.retain(|t| found.types.insert(*t));

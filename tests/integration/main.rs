@@ -18,6 +18,7 @@
 //! - `connection`: DSN forms, PG* variables, and connection failures
 //! - `commands`:  verify, inspect and plan as users run them
 //! - `sandbox`:   seedpack sandbox: a throwaway server, the artifact restored and checked
+//! - `fidelity`:  minimal repros of what real schemas broke, restored into empty databases
 //! - `schema`:    restore into empty databases, schema-only and data-only, warnings
 //! - `export`:    SQL scripts that psql restores as seedpack restore does
 //! - `parallel`:  dump --jobs splits tables by key range and keeps the bytes; --no-order
@@ -38,6 +39,7 @@ mod damage;
 mod deploy;
 mod export;
 mod faults;
+mod fidelity;
 mod hostile;
 mod parallel;
 mod refusals;
