@@ -60,3 +60,49 @@ fn extensions_used_only_through_operator_classes_are_carried() {
         "Ada"
     );
 }
+
+#[test]
+fn aggregates_that_views_use_are_carried() {
+    let (src, dst) = round_trip(
+        "fid_aggregate",
+        "CREATE FUNCTION concat_step(acc text, v text) RETURNS text LANGUAGE sql IMMUTABLE
+           AS $$ SELECT CASE WHEN acc IS NULL THEN v ELSE acc || ',' || v END $$;
+         CREATE AGGREGATE group_concat(text) (SFUNC = concat_step, STYPE = text);
+         CREATE FUNCTION sum_step(acc bigint, v int) RETURNS bigint LANGUAGE sql IMMUTABLE
+           PARALLEL SAFE AS $$ SELECT acc + coalesce(v, 0) $$;
+         CREATE FUNCTION sum_back(acc bigint, v int) RETURNS bigint LANGUAGE sql IMMUTABLE
+           PARALLEL SAFE AS $$ SELECT acc - coalesce(v, 0) $$;
+         CREATE FUNCTION sum_combine(a bigint, b bigint) RETURNS bigint LANGUAGE sql IMMUTABLE
+           PARALLEL SAFE AS $$ SELECT a + b $$;
+         CREATE AGGREGATE my_sum(int) (SFUNC = sum_step, STYPE = bigint, INITCOND = '0',
+           COMBINEFUNC = sum_combine, MSFUNC = sum_step, MINVFUNC = sum_back, MSTYPE = bigint,
+           MINITCOND = '0', PARALLEL = SAFE);
+         COMMENT ON AGGREGATE my_sum(int) IS 'a running total';
+         CREATE TABLE tag (id int PRIMARY KEY, post int NOT NULL, name text NOT NULL);
+         CREATE VIEW post_tags AS
+           SELECT post, group_concat(name ORDER BY name) AS tags, my_sum(id) AS total
+           FROM tag GROUP BY post;
+         CREATE VIEW running AS SELECT id, my_sum(id) OVER (ORDER BY id) AS total FROM tag;",
+        "INSERT INTO tag VALUES (1, 1, 'b'), (2, 1, 'a'), (3, 2, 'c');",
+    );
+    const AGGREGATES: &str = "
+        SELECT string_agg(concat_ws(' ', a.aggfnoid::regprocedure, a.aggtransfn, a.aggtranstype::regtype,
+                                    a.agginitval, a.aggcombinefn, a.aggmtransfn, a.aggminvtransfn,
+                                    a.aggmtranstype::regtype, a.aggminitval, a.aggfinalmodify,
+                                    p.proparallel, obj_description(p.oid, 'pg_proc')), E'\\n' ORDER BY 1)
+        FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+        WHERE p.pronamespace = 'public'::regnamespace";
+    assert!(src
+        .sql(AGGREGATES)
+        .contains("my_sum(integer) sum_step bigint 0 sum_combine"));
+    assert_eq!(dst.sql(AGGREGATES), src.sql(AGGREGATES));
+    assert_eq!(dst.definitions(), src.definitions());
+    assert_eq!(
+        dst.sql("SELECT string_agg(post || ':' || tags || ':' || total, ' ' ORDER BY post) FROM post_tags"),
+        "1:a,b:3 2:c:3"
+    );
+    assert_eq!(
+        dst.sql("SELECT string_agg(total::text, ' ' ORDER BY id) FROM running"),
+        "1 3 6"
+    );
+}
