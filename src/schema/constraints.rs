@@ -53,9 +53,12 @@ pub(super) async fn read(
             continue;
         }
         let (relation_name, partitioned) = relations[&relation];
+        // A check not yet validated reaches inheritance children too, as
+        // it did in the source (unless NO INHERIT); keys stay on the table.
+        let recurse = partitioned || (kind == "c" && !definition.contains(" NO INHERIT"));
         let mut sql = format!(
             "ALTER TABLE {}{relation_name} ADD CONSTRAINT {} {definition};",
-            if partitioned { "" } else { "ONLY " },
+            if recurse { "" } else { "ONLY " },
             quote_ident(&name)
         );
         push_comment(&mut sql, row.get("comment"));

@@ -41,6 +41,7 @@ SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS
              WHERE co.oid = a.attcollation) END AS collation,
        a.attnotnull, a.attidentity::text AS identity, a.attgenerated::text AS generated,
        pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expression, a.attislocal,
+       a.attinhcount > 0 AS inherited,
        (SELECT s.seqrelid::regclass::text FROM pg_catalog.pg_depend dep
         JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
         WHERE dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i')
@@ -71,6 +72,10 @@ struct ColumnDef {
     generated: String,
     default: Option<String>,
     local: bool,
+    /// Also defined by a parent: an inheritance child's generated column
+    /// takes its parent's expression and may not state one (before
+    /// PostgreSQL 16), so it is left out, as pg_dump does.
+    inherited: bool,
     identity_sequence: Option<String>,
 }
 
@@ -99,7 +104,7 @@ pub async fn tables(
     for relation in creation_order(relations, &shells) {
         let shell = &shells[&relation.oid];
         let mut elements: Vec<String> = match shell.is_partition {
-            true => Vec::new(),
+            true => partition_options(shell, &shells, &columns, relation.oid),
             false => columns
                 .get(&relation.oid)
                 .into_iter()
@@ -175,6 +180,7 @@ async fn read_columns(client: &Client, oids: &[u32]) -> Result<HashMap<u32, Vec<
                 generated: row.get("generated"),
                 default: row.get("default_expression"),
                 local: row.get("attislocal"),
+                inherited: row.get("inherited"),
                 identity_sequence: row.get("identity_sequence"),
             });
     }
@@ -245,6 +251,7 @@ fn column_definition(c: &ColumnDef, identity_options: &HashMap<String, String>) 
         def.push_str(&format!(" COLLATE {collation}"));
     }
     match (c.generated.as_str(), c.identity.as_str()) {
+        ("s" | "v", _) if c.inherited => {}
         // 's' stored; 'v' virtual (PostgreSQL 18): computed when read.
         ("s" | "v", _) => {
             if let Some(expr) = &c.default {
@@ -281,6 +288,47 @@ fn column_definition(c: &ColumnDef, identity_options: &HashMap<String, String>) 
         def.push_str(" NOT NULL");
     }
     def
+}
+
+/// What a partition's columns hold that its parent's do not: `NOT NULL`,
+/// or a default of its own (`col WITH OPTIONS ...` in `PARTITION OF`);
+/// otherwise a partition takes its parent's.
+fn partition_options(
+    shell: &Shell,
+    shells: &HashMap<u32, Shell>,
+    columns: &HashMap<u32, Vec<ColumnDef>>,
+    oid: u32,
+) -> Vec<String> {
+    let parent = shell.parents.first().and_then(|name| {
+        let (oid, _) = shells.iter().find(|(_, s)| &s.name == name)?;
+        columns.get(oid)
+    });
+    let Some(parent) = parent else {
+        return Vec::new();
+    };
+    let mut options = Vec::new();
+    for column in columns.get(&oid).into_iter().flatten() {
+        let Some(inherited) = parent.iter().find(|p| p.name == column.name) else {
+            continue;
+        };
+        let mut constraints = String::new();
+        let plain = column.generated.is_empty() && column.identity.is_empty();
+        if let Some(default) = column.default.as_ref().filter(|_| plain) {
+            if inherited.default.as_ref() != Some(default) {
+                constraints.push_str(&format!(" DEFAULT {default}"));
+            }
+        }
+        if column.not_null && !inherited.not_null {
+            constraints.push_str(" NOT NULL");
+        }
+        if !constraints.is_empty() {
+            options.push(format!(
+                "{} WITH OPTIONS{constraints}",
+                quote_ident(&column.name)
+            ));
+        }
+    }
+    options
 }
 
 /// Parents before children: roots in the given order, each followed by its
