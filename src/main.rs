@@ -4,6 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// jemalloc, not glibc's malloc: glibc's per-thread arenas kept freed
+/// memory resident, 76 MiB for a data-only restore of 10,000 tables whose
+/// heap never exceeded 34 MiB (47 MiB with jemalloc; mimalloc: 77 MiB).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = seedpack::cli::Cli::parse();
     // Past a file size limit (RLIMIT_FSIZE) the kernel sends SIGXFSZ, which

@@ -89,14 +89,13 @@ pub fn sha256_of(mut reader: impl Read) -> io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-/// Lowercase hex SHA-256 of a byte slice.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sha256_hex(bytes: &[u8]) -> String {
+        hex::encode(Sha256::digest(bytes))
+    }
 
     #[test]
     fn counts_rows_across_chunks() {

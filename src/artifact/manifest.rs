@@ -135,6 +135,38 @@ pub struct SequenceEntry {
     pub is_called: bool,
 }
 
+/// A manifest's format fields, read before the rest: a newer format is
+/// refused as such, not as whatever its new fields fail to parse as.
+#[derive(Deserialize)]
+struct Version {
+    format: Option<String>,
+    format_version: Option<u32>,
+}
+
+impl Version {
+    fn accept(self) -> Result<(), ArtifactError> {
+        if self.format.as_deref() != Some(FORMAT_NAME) {
+            return Err(ArtifactError::Damaged(
+                "manifest does not name the seedpack format".into(),
+            ));
+        }
+        match self.format_version {
+            Some(v) if v > FORMAT_VERSION => Err(ArtifactError::UnsupportedVersion {
+                found: v,
+                supported: FORMAT_VERSION,
+            }),
+            Some(v) if v >= 1 => Ok(()),
+            _ => Err(ArtifactError::Damaged(
+                "manifest has no format version".into(),
+            )),
+        }
+    }
+}
+
+fn damaged(error: serde_json::Error) -> ArtifactError {
+    ArtifactError::Damaged(format!("manifest: {error}"))
+}
+
 /// The content id: SHA-256 over the schema and data of the tables and the
 /// sequence states, and nothing else (no times, versions or compression), so
 /// it is the same whenever the data and schema are.
@@ -253,33 +285,21 @@ fn check_table_ddl(
 impl Manifest {
     /// Parse and check a manifest's own consistency; members are checked by the reader.
     pub fn parse(bytes: &[u8]) -> Result<Self, ArtifactError> {
-        #[derive(Deserialize)]
-        struct Version {
-            format: Option<String>,
-            format_version: Option<u32>,
-        }
-        let damaged = |e: serde_json::Error| ArtifactError::Damaged(format!("manifest: {e}"));
-        let version: Version = serde_json::from_slice(bytes).map_err(damaged)?;
-        if version.format.as_deref() != Some(FORMAT_NAME) {
-            return Err(ArtifactError::Damaged(
-                "manifest does not name the seedpack format".into(),
-            ));
-        }
-        match version.format_version {
-            Some(v) if v > FORMAT_VERSION => {
-                return Err(ArtifactError::UnsupportedVersion {
-                    found: v,
-                    supported: FORMAT_VERSION,
-                })
-            }
-            Some(v) if v >= 1 => {}
-            _ => {
-                return Err(ArtifactError::Damaged(
-                    "manifest has no format version".into(),
-                ))
-            }
-        }
+        Version::accept(serde_json::from_slice(bytes).map_err(damaged)?)?;
         let manifest: Manifest = serde_json::from_slice(bytes).map_err(damaged)?;
+        manifest.check()?;
+        Ok(manifest)
+    }
+
+    /// [`parse`](Self::parse) from a reader that `open` gives, twice (its
+    /// format version first), so a manifest of tens of megabytes is never
+    /// held whole.
+    pub fn read<R: std::io::Read>(
+        open: impl Fn() -> Result<R, ArtifactError>,
+    ) -> Result<Self, ArtifactError> {
+        let from = |reader: R| std::io::BufReader::with_capacity(64 << 10, reader);
+        Version::accept(serde_json::from_reader(from(open()?)).map_err(damaged)?)?;
+        let manifest: Manifest = serde_json::from_reader(from(open()?)).map_err(damaged)?;
         manifest.check()?;
         Ok(manifest)
     }

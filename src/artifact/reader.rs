@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
-use super::checksum::{sha256_hex, sha256_of, DataDigest, Digesting};
+use super::checksum::{sha256_of, DataDigest, Digesting};
 use super::copy_text::CopyChecker;
 use super::writer::MANIFEST_SUM_MEMBER;
 use super::{data_member_name, ArtifactError, Manifest, MANIFEST_MEMBER};
@@ -289,7 +289,6 @@ fn read_manifest(path: &Path, members: &HashMap<String, Span>) -> Result<Manifes
             manifest_span.size
         )));
     }
-    let manifest_bytes = read_span(path, manifest_span)?;
     let sum_span = members
         .get(MANIFEST_SUM_MEMBER)
         .copied()
@@ -300,7 +299,7 @@ fn read_manifest(path: &Path, members: &HashMap<String, Span>) -> Result<Manifes
     let expected = String::from_utf8_lossy(&read_span(path, sum_span)?)
         .trim()
         .to_owned();
-    let actual = sha256_hex(&manifest_bytes);
+    let actual = sha256_of(open_span(path, manifest_span)?).map_err(|e| unreadable(path, e))?;
     if expected != actual {
         return Err(ArtifactError::ChecksumMismatch {
             table: "(manifest)".into(),
@@ -309,7 +308,7 @@ fn read_manifest(path: &Path, members: &HashMap<String, Span>) -> Result<Manifes
             actual,
         });
     }
-    Manifest::parse(&manifest_bytes)
+    Manifest::read(|| open_span(path, manifest_span))
 }
 
 fn open_span(path: &Path, span: Span) -> Result<std::io::Take<File>, ArtifactError> {
