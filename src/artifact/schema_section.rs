@@ -115,6 +115,8 @@ pub enum ObjectKind {
     Index,
     ForeignKey,
     Trigger,
+    /// A rule on a table (`CREATE RULE`); a view's rules go with the view.
+    Rule,
     View,
     MaterializedView,
 }
@@ -143,6 +145,7 @@ impl ObjectKind {
             Self::Index => "index",
             Self::ForeignKey => "foreign key",
             Self::Trigger => "trigger",
+            Self::Rule => "rule",
             Self::View => "view",
             Self::MaterializedView => "materialized view",
         }
@@ -162,6 +165,7 @@ impl ObjectKind {
             | Self::Index
             | Self::ForeignKey
             | Self::Trigger
+            | Self::Rule
             | Self::View
             | Self::MaterializedView => Phase::PostData,
         }

@@ -25,17 +25,26 @@ WHERE con.conrelid = ANY($1) AND con.conparentid = 0 AND con.conislocal
   AND con.contype IN ('c', 'p', 'u', 'x')
 ORDER BY con.conrelid, con.conname";
 
+/// The constraints of dumped relations, by where their DDL goes.
+#[derive(Debug, Default)]
+pub(super) struct Constraints {
+    /// Valid checks, by relation: elements of its `CREATE TABLE`.
+    pub inline: HashMap<u32, Vec<String>>,
+    /// Comments on those, by relation: run right after its `CREATE TABLE`.
+    pub inline_comments: HashMap<u32, Vec<String>>,
+    /// The rest, after the data.
+    pub post: Vec<SchemaObject>,
+}
+
 /// The constraints of relations `oids` (named, with whether each is
-/// partitioned, in `relations`): check constraints to put inside each
-/// relation's `CREATE TABLE`, by oid, and the post-data objects of the rest.
+/// partitioned, in `relations`).
 pub(super) async fn read(
     client: &Client,
     oids: &[u32],
     relations: &HashMap<u32, (&str, bool)>,
     roots: &Roots<'_>,
-) -> Result<(HashMap<u32, Vec<String>>, Vec<SchemaObject>)> {
-    let mut checks: HashMap<u32, Vec<String>> = HashMap::new();
-    let mut post = Vec::new();
+) -> Result<Constraints> {
+    let mut found = Constraints::default();
     for row in client
         .query(CONSTRAINTS, &[&oids])
         .await
@@ -46,10 +55,18 @@ pub(super) async fn read(
         let kind: String = row.get("kind");
         let definition: String = row.get("definition");
         if kind == "c" && row.get::<_, bool>("convalidated") {
-            checks
+            found
+                .inline
                 .entry(relation)
                 .or_default()
                 .push(format!("CONSTRAINT {} {definition}", quote_ident(&name)));
+            if let Some(comment) = row.get::<_, Option<String>>("comment") {
+                found
+                    .inline_comments
+                    .entry(relation)
+                    .or_default()
+                    .push(comment);
+            }
             continue;
         }
         let (relation_name, partitioned) = relations[&relation];
@@ -62,12 +79,12 @@ pub(super) async fn read(
             quote_ident(&name)
         );
         push_comment(&mut sql, row.get("comment"));
-        post.push(SchemaObject::new(
+        found.post.push(SchemaObject::new(
             ObjectKind::Constraint,
             format!("{relation_name} {}", quote_ident(&name)),
             Some(roots.of(relation).name.clone()),
             sql,
         ));
     }
-    Ok((checks, post))
+    Ok(found)
 }

@@ -15,6 +15,7 @@ mod functions;
 mod indexes;
 mod prerequisites;
 mod roots;
+mod rules;
 mod sequences;
 mod tables;
 mod triggers;
@@ -50,6 +51,11 @@ pub async fn read(
     let sequence_objects = sequences::sequences(client, sequences, tables).await?;
     let (table_objects, table_post) = tables::tables(client, tables, &relations).await?;
     let triggers = triggers::triggers(client, &relations, tables).await?;
+    let rules = rule_objects(
+        rules::read(client, &relation_oids).await?,
+        &relations,
+        tables,
+    );
 
     let mut schemas: BTreeSet<String> = tables.iter().map(|t| t.name.schema.clone()).collect();
     schemas.extend(sequences.iter().map(|s| s.schema.clone()));
@@ -78,6 +84,7 @@ pub async fn read(
     );
     objects.extend(triggers);
     objects.extend(views.objects);
+    objects.extend(rules);
 
     let mut warnings = warnings::not_carried(client, &relation_oids).await?;
     warnings.extend(prerequisites.warnings);
@@ -112,6 +119,30 @@ fn foreign_key_object(fk: &ForeignKey, tables: &[Table]) -> SchemaObject {
         Some(table.name.clone()),
         sql,
     )
+}
+
+/// The rules of dumped relations, each tied to its table; after the views,
+/// which a rule's actions may name.
+fn rule_objects(
+    mut rules: std::collections::HashMap<u32, Vec<rules::Rule>>,
+    relations: &[catalog::Relation],
+    tables: &[Table],
+) -> Vec<SchemaObject> {
+    let mut objects = Vec::new();
+    for relation in relations {
+        let Some(table) = tables.iter().find(|t| t.oid == relation.table_oid) else {
+            continue;
+        };
+        for rule in rules.remove(&relation.oid).unwrap_or_default() {
+            objects.push(SchemaObject::new(
+                ObjectKind::Rule,
+                rule.name,
+                Some(table.name.clone()),
+                rule.sql,
+            ));
+        }
+    }
+    objects
 }
 
 /// `CREATE SCHEMA` for each schema (with its comment); restore skips those

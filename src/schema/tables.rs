@@ -27,7 +27,9 @@ SELECT c.oid, c.oid::regclass::text AS name, c.relpersistence = 'u' AS unlogged,
        CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
        ARRAY(SELECT i.inhparent::regclass::text FROM pg_catalog.pg_inherits i
              WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents,
-       c.reloptions::text[] AS options
+       c.reloptions::text[] AS options,
+       (SELECT am.amname::text FROM pg_catalog.pg_am am
+        WHERE am.oid = c.relam AND am.amname <> 'heap') AS access_method
 FROM pg_catalog.pg_class c
 WHERE c.oid = ANY($1)";
 
@@ -42,6 +44,9 @@ SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS
        a.attnotnull, a.attidentity::text AS identity, a.attgenerated::text AS generated,
        pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expression, a.attislocal,
        a.attinhcount > 0 AS inherited,
+       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
+       -- attcompression is new in PostgreSQL 14: read through the row.
+       NULLIF(pg_catalog.to_jsonb(a) ->> 'attcompression', '') AS compression,
        (SELECT s.seqrelid::regclass::text FROM pg_catalog.pg_depend dep
         JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
         WHERE dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i')
@@ -61,6 +66,8 @@ struct Shell {
     partition_bound: Option<String>,
     parents: Vec<String>,
     options: Option<Vec<String>>,
+    /// A table access method other than heap.
+    access_method: Option<String>,
 }
 
 struct ColumnDef {
@@ -76,6 +83,10 @@ struct ColumnDef {
     /// takes its parent's expression and may not state one (before
     /// PostgreSQL 16), so it is left out, as pg_dump does.
     inherited: bool,
+    /// Storage other than its type's (`p`, `e`, `m`, `x`).
+    storage: Option<String>,
+    /// Compression other than the server's default (`pglz`, `lz4`).
+    compression: Option<String>,
     identity_sequence: Option<String>,
 }
 
@@ -96,8 +107,12 @@ pub async fn tables(
         .iter()
         .map(|(oid, s)| (*oid, (s.name.as_str(), s.partitioned)))
         .collect();
-    let (mut checks, mut post) = constraints::read(client, &oids, &names, &roots).await?;
-    let comments = relation_comments(client, &oids).await?;
+    let constraints = constraints::read(client, &oids, &names, &roots).await?;
+    let (mut checks, mut post) = (constraints.inline, constraints.post);
+    let mut comments = relation_comments(client, &oids).await?;
+    for (oid, statements) in constraints.inline_comments {
+        comments.entry(oid).or_default().extend(statements);
+    }
 
     // Tables before their inheritance children, partitions after their parent.
     let mut pre = Vec::new();
@@ -115,6 +130,8 @@ pub async fn tables(
         };
         elements.extend(checks.remove(&relation.oid).unwrap_or_default());
         let mut sql = create_table(shell, &elements);
+        let own_columns = columns.get(&relation.oid).map_or(&[][..], Vec::as_slice);
+        sql.push_str(&column_settings(shell, own_columns));
         for comment in comments.get(&relation.oid).into_iter().flatten() {
             sql.push('\n');
             sql.push_str(comment);
@@ -154,6 +171,7 @@ async fn read_shells(client: &Client, oids: &[u32]) -> Result<HashMap<u32, Shell
                 partition_bound: row.get("partition_bound"),
                 parents: row.get("parents"),
                 options: row.get("options"),
+                access_method: row.get("access_method"),
             };
             (row.get("oid"), shell)
         })
@@ -181,6 +199,10 @@ async fn read_columns(client: &Client, oids: &[u32]) -> Result<HashMap<u32, Vec<
                 default: row.get("default_expression"),
                 local: row.get("attislocal"),
                 inherited: row.get("inherited"),
+                storage: row.get("storage"),
+                compression: row
+                    .get::<_, Option<String>>("compression")
+                    .filter(|c| c != "\u{0}"),
                 identity_sequence: row.get("identity_sequence"),
             });
     }
@@ -212,6 +234,9 @@ fn create_table(shell: &Shell, elements: &[String]) -> String {
     }
     if let Some(key) = &shell.partition_key {
         sql.push_str(&format!(" PARTITION BY {key}"));
+    }
+    if let Some(method) = &shell.access_method {
+        sql.push_str(&format!(" USING {}", quote_ident(method)));
     }
     if let Some(options) = shell.options.as_ref().filter(|o| !o.is_empty()) {
         sql.push_str(&format!(" WITH ({})", options.join(", ")));
@@ -288,6 +313,36 @@ fn column_definition(c: &ColumnDef, identity_options: &HashMap<String, String>) 
         def.push_str(" NOT NULL");
     }
     def
+}
+
+/// `ALTER COLUMN ... SET STORAGE / SET COMPRESSION` for the columns of a
+/// relation whose storage is not its type's or whose compression is set.
+fn column_settings(shell: &Shell, columns: &[ColumnDef]) -> String {
+    let mut sql = String::new();
+    for column in columns {
+        let storage = column.storage.as_deref().and_then(|s| match s {
+            "p" => Some("PLAIN"),
+            "e" => Some("EXTERNAL"),
+            "m" => Some("MAIN"),
+            "x" => Some("EXTENDED"),
+            _ => None,
+        });
+        let settings = storage
+            .map(|s| format!("SET STORAGE {s}"))
+            .into_iter()
+            .chain(column.compression.as_deref().map(|c| {
+                let method = if c == "l" { "lz4" } else { "pglz" };
+                format!("SET COMPRESSION {method}")
+            }));
+        for setting in settings {
+            sql.push_str(&format!(
+                "\nALTER TABLE ONLY {} ALTER COLUMN {} {setting};",
+                shell.name,
+                quote_ident(&column.name)
+            ));
+        }
+    }
+    sql
 }
 
 /// What a partition's columns hold that its parent's do not: `NOT NULL`,

@@ -29,8 +29,9 @@ FROM pg_catalog.pg_trigger t
 WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal AND t.tgparentid <> 0 AND t.tgenabled <> 'O'
 ORDER BY t.tgrelid, t.tgname";
 
-/// `ALTER TABLE ... TRIGGER` for a firing state other than the default.
-fn state_change(state: &str) -> Option<&'static str> {
+/// `ALTER TABLE ... TRIGGER` (or `RULE`) for a firing state other than
+/// the default.
+pub(super) fn state_change(state: &str) -> Option<&'static str> {
     match state {
         "D" => Some("DISABLE"),
         "R" => Some("ENABLE REPLICA"),

@@ -151,6 +151,8 @@ fn view_object(candidate: Candidate) -> SchemaObject {
     SchemaObject::new(kind, candidate.name, None, sql)
 }
 
+/// Each view's indexes (a materialized view's), rules and comments, after
+/// its `CREATE`.
 async fn add_comments_and_indexes(client: &Client, views: &mut Views) -> Result<()> {
     let comments = relation_comments(client, &views.oids).await?;
     let mut indexes: HashMap<u32, Vec<String>> = HashMap::new();
@@ -164,7 +166,12 @@ async fn add_comments_and_indexes(client: &Client, views: &mut Views) -> Result<
             .or_default()
             .push(row.get("definition"));
     }
+    let rules = super::rules::read(client, &views.oids).await?;
     for (object, oid) in views.objects.iter_mut().zip(&views.oids) {
+        for rule in rules.get(oid).into_iter().flatten() {
+            object.sql.push('\n');
+            object.sql.push_str(&rule.sql);
+        }
         for statement in indexes
             .get(oid)
             .into_iter()

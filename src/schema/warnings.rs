@@ -11,9 +11,6 @@ UNION ALL
 SELECT pg_catalog.format('row-level security setting of %s is not carried', c.oid::regclass)
 FROM pg_catalog.pg_class c WHERE c.oid = ANY($1) AND (c.relrowsecurity OR c.relforcerowsecurity)
 UNION ALL
-SELECT pg_catalog.format('rule %I on %s is not carried', r.rulename, r.ev_class::regclass)
-FROM pg_catalog.pg_rewrite r WHERE r.ev_class = ANY($1) AND r.rulename <> '_RETURN'
-UNION ALL
 SELECT pg_catalog.format('statistics object %I.%I on %s is not carried', n.nspname, s.stxname, s.stxrelid::regclass)
 FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
 WHERE s.stxrelid = ANY($1)

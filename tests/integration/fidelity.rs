@@ -177,3 +177,61 @@ fn partitions_keep_their_own_not_null_defaults_and_trigger_states() {
     assert_eq!(dst.sql(AFTER), "4:0:none 5:1:none 6:1:none 7:1:b-note");
     assert_eq!(dst.sql(AFTER), src.sql(AFTER));
 }
+
+#[test]
+fn rules_on_views_and_tables_are_carried() {
+    // An INSTEAD rule makes a join view accept INSERT; a rule on a table
+    // logs deletes, and one is disabled.
+    let (src, dst) = round_trip(
+        "fid_rules",
+        "CREATE TABLE person (id int PRIMARY KEY, name text NOT NULL);
+         CREATE TABLE address (person_id int PRIMARY KEY REFERENCES person, city text NOT NULL);
+         CREATE TABLE gone (id int, name text);
+         CREATE VIEW person_city AS
+           SELECT p.id, p.name, a.city FROM person p JOIN address a ON a.person_id = p.id;
+         CREATE RULE person_city_insert AS ON INSERT TO person_city DO INSTEAD (
+           INSERT INTO person VALUES (NEW.id, NEW.name);
+           INSERT INTO address VALUES (NEW.id, NEW.city));
+         COMMENT ON RULE person_city_insert ON person_city IS 'writable join';
+         CREATE RULE person_gone AS ON DELETE TO person DO ALSO INSERT INTO gone VALUES (OLD.id, OLD.name);
+         CREATE RULE person_quiet AS ON UPDATE TO person DO ALSO NOTIFY person_changed;
+         ALTER TABLE person DISABLE RULE person_quiet;",
+        "INSERT INTO person VALUES (1, 'Ada'); INSERT INTO address VALUES (1, 'London');",
+    );
+    const RULES: &str =
+        "SELECT string_agg(ev_class::regclass || ' ' || rulename || ' ' || ev_enabled::text
+                                  || ' ' || coalesce(obj_description(oid, 'pg_rewrite'), '-'), ', '
+                                  ORDER BY ev_class::regclass::text, rulename)
+                         FROM pg_rewrite WHERE rulename <> '_RETURN' AND ev_class >= 16384";
+    assert_eq!(
+        dst.sql(RULES),
+        "person person_gone O -, person person_quiet D -, person_city person_city_insert O writable join"
+    );
+    assert_eq!(dst.sql(RULES), src.sql(RULES));
+    dst.sql("INSERT INTO person_city VALUES (2, 'Grace', 'Arlington'); DELETE FROM address WHERE person_id = 1; DELETE FROM person WHERE id = 1");
+    assert_eq!(
+        dst.sql("SELECT (SELECT string_agg(name || '@' || city, ',') FROM person_city) || ' ' || (SELECT string_agg(name, ',') FROM gone)"),
+        "Grace@Arlington Ada"
+    );
+}
+
+#[test]
+fn column_storage_compression_and_check_comments_are_carried() {
+    let (src, dst) = round_trip(
+        "fid_storage",
+        "CREATE TABLE doc (id int PRIMARY KEY, body text COMPRESSION lz4, raw bytea,
+                           n int CONSTRAINT n_small CHECK (n < 100));
+         ALTER TABLE doc ALTER COLUMN raw SET STORAGE EXTERNAL;
+         COMMENT ON CONSTRAINT n_small ON doc IS 'kept small on purpose';",
+        "INSERT INTO doc VALUES (1, repeat('x', 10000), '\\x00', 5);",
+    );
+    const COLUMNS: &str = "SELECT string_agg(attname || ' ' || attstorage::text || ' ' || coalesce(nullif(attcompression::text, ''), '-'), ', ' ORDER BY attnum)
+                           FROM pg_attribute WHERE attrelid = 'doc'::regclass AND attnum > 0";
+    assert_eq!(dst.sql(COLUMNS), "id p -, body x l, raw e -, n p -");
+    assert_eq!(dst.sql(COLUMNS), src.sql(COLUMNS));
+    assert_eq!(
+        dst.sql("SELECT obj_description(oid, 'pg_constraint') FROM pg_constraint WHERE conname = 'n_small'"),
+        "kept small on purpose"
+    );
+    assert_eq!(dst.snapshot(), src.snapshot());
+}
