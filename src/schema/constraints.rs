@@ -19,7 +19,10 @@ SELECT con.conrelid, con.conname, con.contype::text AS kind, con.convalidated,
        pg_catalog.pg_get_constraintdef(con.oid) AS definition,
        CASE WHEN pg_catalog.obj_description(con.oid, 'pg_constraint') IS NOT NULL THEN
          pg_catalog.format('COMMENT ON CONSTRAINT %I ON %s IS %L', con.conname,
-                         con.conrelid::regclass::text, pg_catalog.obj_description(con.oid, 'pg_constraint')) END AS comment
+                         con.conrelid::regclass::text, pg_catalog.obj_description(con.oid, 'pg_constraint')) END AS comment,
+       CASE WHEN con.conindid <> 0 AND pg_catalog.obj_description(con.conindid, 'pg_class') IS NOT NULL THEN
+         pg_catalog.format('COMMENT ON INDEX %s IS %L', con.conindid::regclass::text,
+                           pg_catalog.obj_description(con.conindid, 'pg_class')) END AS index_comment
 FROM pg_catalog.pg_constraint con
 WHERE con.conrelid = ANY($1) AND con.conparentid = 0 AND con.conislocal
   AND con.contype IN ('c', 'p', 'u', 'x')
@@ -79,6 +82,7 @@ pub(super) async fn read(
             quote_ident(&name)
         );
         push_comment(&mut sql, row.get("comment"));
+        push_comment(&mut sql, row.get("index_comment"));
         found.post.push(SchemaObject::new(
             ObjectKind::Constraint,
             format!("{relation_name} {}", quote_ident(&name)),

@@ -18,6 +18,7 @@ pub(super) const SEQUENCES: &str = "
 SELECT s.seqrelid::regclass::text AS name, pg_catalog.format_type(s.seqtypid, NULL) AS type_name,
        s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
        d.deptype::text AS owned, d.refobjid AS owner,
+       (SELECT c.relpersistence = 'u' FROM pg_catalog.pg_class c WHERE c.oid = s.seqrelid) AS unlogged,
        CASE WHEN a.attname IS NOT NULL THEN
             pg_catalog.format('%s.%I', d.refobjid::regclass::text, a.attname) END AS owner_column,
        CASE WHEN pg_catalog.obj_description(s.seqrelid, 'pg_class') IS NOT NULL THEN
@@ -53,7 +54,11 @@ pub async fn sequences(
             continue;
         }
         let options = SequenceOptions::from_row(&row);
-        let mut sql = format!("CREATE SEQUENCE {name} AS {};", options.render_with_type());
+        let unlogged = if row.get("unlogged") { "UNLOGGED " } else { "" };
+        let mut sql = format!(
+            "CREATE {unlogged}SEQUENCE {name} AS {};",
+            options.render_with_type()
+        );
         push_comment(&mut sql, row.get("comment"));
         create.push(SchemaObject::new(
             ObjectKind::Sequence,

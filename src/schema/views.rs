@@ -25,7 +25,7 @@ WITH reads AS (
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
     WHERE r.ev_class = $1 AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid <> $1
 )
-SELECT c.oid::regclass::text AS name, c.relkind = 'm' AS materialized,
+SELECT c.oid::regclass::text AS name, c.relkind = 'm' AS materialized, c.relispopulated AS populated,
        pg_catalog.pg_get_viewdef(c.oid) AS definition, c.reloptions::text[] AS options, n.nspname,
        ARRAY(SELECT x.refobjid FROM reads x ORDER BY x.refobjid) AS reads,
        ARRAY(SELECT x.refobjid::regclass::text FROM reads x ORDER BY x.refobjid) AS read_names
@@ -49,6 +49,8 @@ pub struct Views {
 struct Candidate {
     name: String,
     materialized: bool,
+    /// A materialized view's data was computed (`WITH DATA`).
+    populated: bool,
     definition: String,
     options: Option<Vec<String>>,
     schema: String,
@@ -80,6 +82,7 @@ pub async fn read(client: &Client, relation_oids: &[u32]) -> Result<Views> {
                 Candidate {
                     name: view.get("name"),
                     materialized: view.get("materialized"),
+                    populated: view.get("populated"),
                     definition: view.get("definition"),
                     options: view.get("options"),
                     schema: view.get("nspname"),
@@ -138,8 +141,9 @@ fn view_object(candidate: Candidate) -> SchemaObject {
         (
             ObjectKind::MaterializedView,
             format!(
-                "CREATE MATERIALIZED VIEW {}{options} AS\n{definition}\nWITH DATA;",
-                candidate.name
+                "CREATE MATERIALIZED VIEW {}{options} AS\n{definition}\nWITH {}DATA;",
+                candidate.name,
+                if candidate.populated { "" } else { "NO " }
             ),
         )
     } else {

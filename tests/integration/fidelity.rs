@@ -235,3 +235,26 @@ fn column_storage_compression_and_check_comments_are_carried() {
     );
     assert_eq!(dst.snapshot(), src.snapshot());
 }
+
+#[test]
+fn unlogged_sequences_unpopulated_materialized_views_and_key_index_comments_are_kept() {
+    let (src, dst) = round_trip(
+        "fid_details",
+        "CREATE TABLE tally (id int PRIMARY KEY, n int);
+         COMMENT ON INDEX tally_pkey IS 'the key''s index';
+         CREATE UNLOGGED SEQUENCE scratch_seq;
+         ALTER TABLE tally ALTER COLUMN n SET DEFAULT nextval('scratch_seq');
+         CREATE MATERIALIZED VIEW tally_total AS SELECT sum(n) AS total FROM tally WITH NO DATA;
+         CREATE MATERIALIZED VIEW tally_count AS SELECT count(*) AS c FROM tally;",
+        "INSERT INTO tally VALUES (1, 5);",
+    );
+    const DETAILS: &str = "SELECT (SELECT relpersistence::text FROM pg_class WHERE relname = 'scratch_seq')
+                                  || ' ' || (SELECT string_agg(relname || ':' || relispopulated, ',' ORDER BY relname)
+                                             FROM pg_class WHERE relkind = 'm')
+                                  || ' ' || obj_description('tally_pkey'::regclass, 'pg_class')";
+    assert_eq!(
+        dst.sql(DETAILS),
+        "u tally_count:true,tally_total:false the key's index"
+    );
+    assert_eq!(dst.sql(DETAILS), src.sql(DETAILS));
+}
