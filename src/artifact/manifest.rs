@@ -255,8 +255,8 @@ fn check_partitions(table: &TableEntry) -> Result<(), ArtifactError> {
 
 /// A table of a manifest that carries the schema must have its `CREATE
 /// TABLE`, naming each column the data holds (unless the columns come from
-/// a parent: inheritance, partitions), or the restore would fail late, at
-/// `COPY`, with the wrong exit code.
+/// a parent or a type: inheritance, partitions, typed tables), or the
+/// restore would fail late, at `COPY`, with the wrong exit code.
 fn check_table_ddl(
     table: &TableEntry,
     creates: &HashMap<&QualifiedName, &SchemaObject>,
@@ -265,7 +265,9 @@ fn check_table_ddl(
     let ddl = creates
         .get(&table.name)
         .ok_or_else(|| damaged("the manifest's schema has no CREATE TABLE for it".into()))?;
-    let inherited = ddl.sql.contains(" INHERITS (") || ddl.sql.contains(" PARTITION OF ");
+    // CREATE TABLE name OF type, on its first line.
+    let typed = ddl.sql.lines().next().is_some_and(|l| l.contains(" OF "));
+    let inherited = typed || ddl.sql.contains(" INHERITS (") || ddl.sql.contains(" PARTITION OF ");
     if inherited {
         return Ok(());
     }

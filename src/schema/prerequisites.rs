@@ -18,7 +18,9 @@ use crate::graph::{self, Edge};
 /// Column types of relations $1.
 const COLUMN_TYPES: &str = "
 SELECT DISTINCT a.atttypid FROM pg_catalog.pg_attribute a
-WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped";
+WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
+UNION
+SELECT c.reloftype FROM pg_catalog.pg_class c WHERE c.oid = ANY($1) AND c.reloftype <> 0";
 
 /// What types and functions $1 depend on (domain constraints included).
 const DEPENDENCIES: &str = "

@@ -29,7 +29,8 @@ SELECT c.oid, c.oid::regclass::text AS name, c.relpersistence = 'u' AS unlogged,
              WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents,
        c.reloptions::text[] AS options,
        (SELECT am.amname::text FROM pg_catalog.pg_am am
-        WHERE am.oid = c.relam AND am.amname <> 'heap') AS access_method
+        WHERE am.oid = c.relam AND am.amname <> 'heap') AS access_method,
+       CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS of_type
 FROM pg_catalog.pg_class c
 WHERE c.oid = ANY($1)";
 
@@ -68,6 +69,8 @@ struct Shell {
     options: Option<Vec<String>>,
     /// A table access method other than heap.
     access_method: Option<String>,
+    /// A typed table's composite type (`CREATE TABLE ... OF type`).
+    of_type: Option<String>,
 }
 
 struct ColumnDef {
@@ -118,9 +121,10 @@ pub async fn tables(
     let mut pre = Vec::new();
     for relation in creation_order(relations, &shells) {
         let shell = &shells[&relation.oid];
-        let mut elements: Vec<String> = match shell.is_partition {
-            true => partition_options(shell, &shells, &columns, relation.oid),
-            false => columns
+        let mut elements: Vec<String> = match (shell.is_partition, &shell.of_type) {
+            (true, _) => partition_options(shell, &shells, &columns, relation.oid),
+            (false, Some(_)) => typed_options(columns.get(&relation.oid)),
+            (false, None) => columns
                 .get(&relation.oid)
                 .into_iter()
                 .flatten()
@@ -172,6 +176,7 @@ async fn read_shells(client: &Client, oids: &[u32]) -> Result<HashMap<u32, Shell
                 parents: row.get("parents"),
                 options: row.get("options"),
                 access_method: row.get("access_method"),
+                of_type: row.get("of_type"),
             };
             (row.get("oid"), shell)
         })
@@ -226,6 +231,11 @@ fn create_table(shell: &Shell, elements: &[String]) -> String {
             " {}",
             shell.partition_bound.as_deref().unwrap_or("DEFAULT")
         ));
+    } else if let Some(of_type) = &shell.of_type {
+        sql.push_str(&format!(" OF {of_type}"));
+        if !elements.is_empty() {
+            sql.push_str(&format!(" (\n    {}\n)", elements.join(",\n    ")));
+        }
     } else {
         sql.push_str(&format!(" (\n    {}\n)", elements.join(",\n    ")));
         if !shell.parents.is_empty() {
@@ -343,6 +353,26 @@ fn column_settings(shell: &Shell, columns: &[ColumnDef]) -> String {
         }
     }
     sql
+}
+
+/// A typed table's columns come from its type; what they add is stated as
+/// `col WITH OPTIONS DEFAULT ... NOT NULL`.
+fn typed_options(columns: Option<&Vec<ColumnDef>>) -> Vec<String> {
+    columns
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let mut constraints = String::new();
+            if let Some(default) = c.default.as_ref().filter(|_| c.generated.is_empty()) {
+                constraints.push_str(&format!(" DEFAULT {default}"));
+            }
+            if c.not_null {
+                constraints.push_str(" NOT NULL");
+            }
+            (!constraints.is_empty())
+                .then(|| format!("{} WITH OPTIONS{constraints}", quote_ident(&c.name)))
+        })
+        .collect()
 }
 
 /// What a partition's columns hold that its parent's do not: `NOT NULL`,

@@ -258,3 +258,22 @@ fn unlogged_sequences_unpopulated_materialized_views_and_key_index_comments_are_
     );
     assert_eq!(dst.sql(DETAILS), src.sql(DETAILS));
 }
+
+#[test]
+fn typed_tables_are_created_of_their_type() {
+    let (src, dst) = round_trip(
+        "fid_typed",
+        "CREATE TYPE point3 AS (x int, y int, z int);
+         CREATE TABLE spot OF point3 (x WITH OPTIONS NOT NULL, y WITH OPTIONS DEFAULT 0,
+                                      PRIMARY KEY (x));",
+        "INSERT INTO spot (x, z) VALUES (1, 3);",
+    );
+    assert_eq!(
+        dst.sql("SELECT reloftype::regtype FROM pg_class WHERE relname = 'spot'"),
+        "point3"
+    );
+    assert_eq!(dst.definitions(), src.definitions());
+    assert_eq!(dst.snapshot(), src.snapshot());
+    dst.sql("INSERT INTO spot (x) VALUES (2)");
+    assert_eq!(dst.sql("SELECT y FROM spot WHERE x = 2"), "0");
+}
