@@ -110,6 +110,12 @@ impl TableSelection {
         })
     }
 
+    /// Whether schemas are dumped whole (no `--table`): every function and
+    /// type in them travels, not only what the tables use.
+    pub fn whole_schemas(&self) -> bool {
+        self.tables.is_empty()
+    }
+
     /// Whether the user named tables, so only their own sequences belong.
     pub fn names_tables(&self) -> bool {
         !self.tables.is_empty() || !self.excluded.is_empty()

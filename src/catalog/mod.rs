@@ -9,7 +9,7 @@ mod read;
 
 pub use read::{
     foreign_keys, leaves, list_tables, qualified, relations, same_columns, sequence_state,
-    sequences_for, tables_called, tables_named, triggers, unique_keys,
+    sequences_for, tables_called, tables_named, triggers, unique_keys, user_schemas,
 };
 
 use crate::ident::QualifiedName;

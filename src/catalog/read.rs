@@ -285,6 +285,28 @@ pub async fn relations(client: &Client, table_oids: &[u32]) -> Result<Vec<Relati
         .collect())
 }
 
+/// Schemas of the application's own: not the system's, not seedpack's, not
+/// one an extension created.
+const USER_SCHEMAS: &str = "
+SELECT n.nspname FROM pg_catalog.pg_namespace n
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', $1)
+  AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                  WHERE d.classid = 'pg_catalog.pg_namespace'::regclass AND d.objid = n.oid
+                    AND d.deptype = 'e')
+ORDER BY 1";
+
+/// The application's schemas (see [`USER_SCHEMAS`]).
+pub async fn user_schemas(client: &Client) -> Result<Vec<String>> {
+    Ok(client
+        .query(USER_SCHEMAS, &[&OWN_SCHEMA])
+        .await
+        .context("cannot list schemas")?
+        .iter()
+        .map(|row| row.get("nspname"))
+        .collect())
+}
+
 /// The leaf partitions of the partitioned tables `table_oids`.
 pub async fn leaves(client: &Client, table_oids: &[u32]) -> Result<Vec<Leaf>> {
     let rows = client

@@ -131,14 +131,19 @@ async fn read_catalog(client: &Client, config: &DumpConfig) -> Result<Read> {
     let foreign_keys: Vec<&catalog::ForeignKey> =
         order.foreign_keys.iter().map(|(fk, _)| fk).collect();
     let outside: Vec<&catalog::ForeignKey> = order.outside_foreign_keys.iter().collect();
-    let schema = schema::read(
-        client,
-        &order.tables,
-        &sequence_names,
-        &foreign_keys,
-        &outside,
-    )
-    .await?;
+    let whole_schemas = match (config.selection.whole_schemas(), &config.selection.schemas) {
+        (false, _) => Vec::new(),
+        (true, named) if !named.is_empty() => named.clone(),
+        (true, _) => catalog::user_schemas(client).await?,
+    };
+    let scope = schema::Scope {
+        tables: &order.tables,
+        sequences: &sequence_names,
+        foreign_keys: &foreign_keys,
+        outside_foreign_keys: &outside,
+        whole_schemas: &whole_schemas,
+    };
+    let schema = schema::read(client, &scope).await?;
     let keys = manifest::recorded_keys(client, config, &order.tables).await?;
     Ok(Read {
         order,

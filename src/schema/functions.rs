@@ -86,6 +86,13 @@ SELECT p.oid, p.prokind::text AS kind, n.nspname,
        p.proargtypes::oid[] || COALESCE(p.proallargtypes, '{}'::oid[]) || p.prorettype
          || COALESCE((SELECT ARRAY[a.aggtranstype, a.aggmtranstype] FROM pg_catalog.pg_aggregate a
                       WHERE a.aggfnoid = p.oid), '{}'::oid[]) AS types,
+       EXISTS (SELECT 1 FROM unnest(p.proargtypes::oid[] || COALESCE(p.proallargtypes, '{}'::oid[])
+                                    || p.prorettype) AS u(t)
+               JOIN pg_catalog.pg_type ty ON ty.oid = u.t
+               JOIN pg_catalog.pg_type el ON el.oid = CASE WHEN ty.typelem <> 0 AND ty.typlen = -1
+                                                         THEN ty.typelem ELSE ty.oid END
+               JOIN pg_catalog.pg_class c ON c.oid = el.typrelid
+               WHERE c.relkind <> 'c') AS uses_row_type,
        CASE WHEN pg_catalog.obj_description(p.oid, 'pg_proc') IS NOT NULL THEN
             pg_catalog.format('COMMENT ON %s %I.%I(%s) IS %L',
                               CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE'
@@ -152,6 +159,7 @@ pub(super) async fn read(client: &Client, oids: &[u32]) -> Result<FunctionsRead>
             schema: row.get("nspname"),
             object: SchemaObject::new(ObjectKind::Function, name, None, sql),
             uses: Vec::new(),
+            late: row.get("uses_row_type"),
         });
     }
     Ok(read)

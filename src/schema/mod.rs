@@ -32,22 +32,37 @@ use crate::artifact::{ObjectKind, SchemaObject, SchemaSection};
 use crate::catalog::{self, ForeignKey, Table};
 use crate::ident::{quote_ident, quote_literal, QualifiedName};
 
-/// The schema section for `tables` (in restore order), their sequences, the
-/// foreign keys among them, and their foreign keys to tables outside the
-/// dump (created on restore where the target has the referenced table).
-pub async fn read(
-    client: &Client,
-    tables: &[Table],
-    sequences: &[QualifiedName],
-    foreign_keys: &[&ForeignKey],
-    outside_foreign_keys: &[&ForeignKey],
-) -> Result<SchemaSection> {
+/// What a dump's schema section covers.
+#[derive(Debug)]
+pub struct Scope<'a> {
+    /// In restore order.
+    pub tables: &'a [Table],
+    pub sequences: &'a [QualifiedName],
+    /// Among the tables.
+    pub foreign_keys: &'a [&'a ForeignKey],
+    /// To tables outside the dump (created on restore where the target has
+    /// the referenced table).
+    pub outside_foreign_keys: &'a [&'a ForeignKey],
+    /// Schemas dumped whole: every function and type in them is carried.
+    pub whole_schemas: &'a [String],
+}
+
+/// The schema section of a dump's `scope`.
+pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
+    let Scope {
+        tables,
+        sequences,
+        foreign_keys,
+        outside_foreign_keys,
+        whole_schemas,
+    } = *scope;
     let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
     let relations = catalog::relations(client, &table_oids).await?;
     let relation_oids: Vec<u32> = relations.iter().map(|r| r.oid).collect();
 
     let views = views::read(client, &relation_oids).await?;
-    let prerequisites = prerequisites::read(client, &relation_oids, &views.oids).await?;
+    let prerequisites =
+        prerequisites::read(client, &relation_oids, &views.oids, whole_schemas).await?;
     let sequence_objects = sequences::sequences(client, sequences, tables).await?;
     let (table_objects, table_post) = tables::tables(client, tables, &relations).await?;
     let triggers = triggers::triggers(client, &relations, tables).await?;
@@ -74,6 +89,7 @@ pub async fn read(
         .partition(|o| o.kind == ObjectKind::SequenceOwner);
     objects.extend(sequence_objects);
     objects.extend(table_objects);
+    objects.extend(prerequisites.late);
     objects.extend(owners);
     objects.extend(table_post);
     objects.extend(foreign_keys.iter().map(|fk| foreign_key_object(fk, tables)));

@@ -38,6 +38,8 @@ pub struct Prerequisites {
     pub extensions: Vec<SchemaObject>,
     /// Types and functions, each after what it uses.
     pub objects: Vec<SchemaObject>,
+    /// Functions that name a table's row type, to create after the tables.
+    pub late: Vec<SchemaObject>,
     /// Schemas their objects and the extensions live in.
     pub schemas: BTreeSet<String>,
     pub warnings: Vec<String>,
@@ -56,11 +58,31 @@ struct Found {
     warnings: Vec<String>,
 }
 
-/// Everything relations `relation_oids` and views `view_oids` need.
+/// Functions (procedures, aggregates) and types (enums, domains, composite
+/// and range types) of schemas $1, but those an extension owns, those
+/// standing for a table or view, and arrays.
+const SCHEMA_CONTENTS: &str = "
+SELECT p.oid, true AS function
+FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = ANY($1)
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                  WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+UNION ALL
+SELECT t.oid, false
+FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = ANY($1) AND t.typtype IN ('e', 'd', 'c', 'r')
+  AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c')
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                  WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')";
+
+/// Everything relations `relation_oids` and views `view_oids` need, and
+/// every function and type of schemas `whole` (a dump of whole schemas
+/// carries an application's SQL API too: functions no table uses).
 pub async fn read(
     client: &Client,
     relation_oids: &[u32],
     view_oids: &[u32],
+    whole: &[String],
 ) -> Result<Prerequisites> {
     let mut with_views = relation_oids.to_vec();
     with_views.extend(view_oids);
@@ -75,6 +97,19 @@ pub async fn read(
     found
         .extensions
         .extend(extensions::used_through_operators(client, relation_oids, view_oids).await?);
+    let mut seeded_functions = Vec::new();
+    if !whole.is_empty() {
+        for row in client
+            .query(SCHEMA_CONTENTS, &[&whole])
+            .await
+            .context("cannot read the functions and types of the dumped schemas")?
+        {
+            match row.get::<_, bool>("function") {
+                true => seeded_functions.push(row.get::<_, u32>("oid")),
+                false => type_queue.push(row.get("oid")),
+            }
+        }
+    }
     loop {
         let mut batch = std::mem::take(&mut type_queue);
         batch.retain(|t| found.types.insert(*t));
@@ -87,6 +122,7 @@ pub async fn read(
         let known: Vec<u32> = found.functions.iter().copied().collect();
         let mut function_queue =
             functions::used_by(client, relation_oids, &found.domains, view_oids, &known).await?;
+        function_queue.append(&mut seeded_functions);
         function_queue.retain(|f| found.functions.insert(*f));
         if batch.is_empty() && function_queue.is_empty() && type_queue.is_empty() {
             break;
@@ -107,7 +143,13 @@ impl Found {
 
     async fn into_prerequisites(self, client: &Client) -> Result<Prerequisites> {
         let mut schemas: BTreeSet<String> = self.defined.iter().map(|d| d.schema.clone()).collect();
-        let objects = order(client, self.defined, &self.array_element).await?;
+        let (late, objects): (Vec<Defined>, Vec<Defined>) =
+            order(client, self.defined, &self.array_element)
+                .await?
+                .into_iter()
+                .partition(|d| d.late);
+        let objects = objects.into_iter().map(|d| d.object).collect();
+        let late = late.into_iter().map(|d| d.object).collect();
         let names: Vec<String> = self.extensions.into_iter().collect();
         let mut extensions = Vec::new();
         for (object, schema) in extensions::read(client, &names).await? {
@@ -117,6 +159,7 @@ impl Found {
         Ok(Prerequisites {
             extensions,
             objects,
+            late,
             schemas,
             warnings: self.warnings,
         })
@@ -128,7 +171,7 @@ async fn order(
     client: &Client,
     nodes: Vec<Defined>,
     array_element: &HashMap<u32, u32>,
-) -> Result<Vec<SchemaObject>> {
+) -> Result<Vec<Defined>> {
     let index: BTreeMap<u32, usize> = nodes.iter().enumerate().map(|(i, n)| (n.oid, i)).collect();
     let oids: Vec<u32> = nodes.iter().map(|n| n.oid).collect();
     let resolve = |oid: u32| array_element.get(&oid).copied().unwrap_or(oid);
@@ -151,6 +194,6 @@ async fn order(
         }
     }
     let order = graph::sort(nodes.len(), &edges).order;
-    let mut slots: Vec<Option<SchemaObject>> = nodes.into_iter().map(|n| Some(n.object)).collect();
+    let mut slots: Vec<Option<Defined>> = nodes.into_iter().map(Some).collect();
     Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
 }

@@ -88,6 +88,8 @@ pub(super) struct Defined {
     pub schema: String,
     pub object: SchemaObject,
     pub uses: Vec<u32>,
+    /// Names a table's row type: created after the tables.
+    pub late: bool,
 }
 
 /// What a batch of types comes to.
@@ -151,6 +153,7 @@ pub(super) async fn read(client: &Client, oids: &[u32]) -> Result<TypesRead> {
             schema: row.get("nspname"),
             object: SchemaObject::new(ObjectKind::Type, name, None, sql),
             uses,
+            late: false,
         });
     }
     Ok(read)

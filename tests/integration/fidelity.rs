@@ -277,3 +277,52 @@ fn typed_tables_are_created_of_their_type() {
     dst.sql("INSERT INTO spot (x) VALUES (2)");
     assert_eq!(dst.sql("SELECT y FROM spot WHERE x = 2"), "0");
 }
+
+/// Every function, procedure and type in the user's schemas, as text.
+const ROUTINES: &str = "
+SELECT coalesce((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.prokind::text, ', '
+                                  ORDER BY p.oid::regprocedure::text)
+                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                 WHERE n.nspname IN ('public', 'api')), '')
+    || ' | ' ||
+       coalesce((SELECT string_agg(t.oid::regtype::text, ', ' ORDER BY t.oid::regtype::text)
+                 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                 WHERE n.nspname IN ('public', 'api') AND t.typtype = 'e'), '')";
+
+const API: &str = "
+CREATE SCHEMA api;
+CREATE TYPE api.status AS ENUM ('on', 'off');
+CREATE TABLE tally (id int PRIMARY KEY, n int NOT NULL);
+CREATE FUNCTION api.helper() RETURNS int LANGUAGE sql AS $$ SELECT 42 $$;
+CREATE FUNCTION api.uses_helper() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN api.helper(); END $$;
+CREATE PROCEDURE api.reset_tally() LANGUAGE sql AS $$ UPDATE public.tally SET n = 0 $$;
+CREATE FUNCTION tally_label(r tally) RETURNS text LANGUAGE sql AS $$ SELECT r.id || ':' || r.n $$;";
+
+#[test]
+fn whole_schemas_carry_the_functions_and_types_no_table_uses() {
+    let (src, dst) = round_trip("fid_api", API, "INSERT INTO tally VALUES (1, 5);");
+    assert_eq!(
+        dst.sql(ROUTINES),
+        "api.helper() f, api.reset_tally() p, api.uses_helper() f, tally_label(tally) f | api.status"
+    );
+    assert_eq!(dst.sql(ROUTINES), src.sql(ROUTINES));
+    // A function over a table's row type came after the table.
+    assert_eq!(
+        dst.sql("SELECT api.uses_helper() || ' ' || tally_label(t) FROM tally t"),
+        "42 1:5"
+    );
+    dst.sql("CALL api.reset_tally()");
+    assert_eq!(dst.sql("SELECT n FROM tally"), "0");
+}
+
+#[test]
+fn a_dump_of_named_tables_carries_only_what_they_need() {
+    let src = TestDb::new("fid_api_table_src")
+        .with_sql(API)
+        .with_sql("INSERT INTO tally VALUES (1, 5);");
+    let dst = TestDb::new("fid_api_table_dst");
+    let dir = scratch();
+    let artifact = crate::support::dump_with(&src, dir.path(), "api", &["--table", "tally"]);
+    restore(&dst, &artifact).ok();
+    assert_eq!(dst.sql(ROUTINES).trim(), "|");
+}
