@@ -60,7 +60,7 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
     let relations = catalog::relations(client, &table_oids).await?;
     let relation_oids: Vec<u32> = relations.iter().map(|r| r.oid).collect();
 
-    let views = views::read(client, &relation_oids).await?;
+    let views = views::read(client, &relation_oids, whole_schemas).await?;
     let prerequisites =
         prerequisites::read(client, &relation_oids, &views.oids, whole_schemas).await?;
     let sequence_objects = sequences::sequences(client, sequences, tables).await?;

@@ -18,6 +18,18 @@ JOIN pg_catalog.pg_class v ON v.oid = r.ev_class
 WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = ANY($1)
   AND r.ev_class <> ALL($1) AND v.relkind IN ('v', 'm')";
 
+/// Views and materialized views of schemas $1 that read no relation at
+/// all (`SELECT 1 AS version`): carried with their schema.
+const READING_NOTHING: &str = "
+SELECT c.oid AS ev_class
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY($1)
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r
+                  JOIN pg_catalog.pg_depend d
+                    ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
+                  WHERE r.ev_class = c.oid AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                    AND d.refobjid <> c.oid)";
+
 /// The relations view $1 reads (oids and names in the same order), and what it is.
 const VIEW: &str = "
 WITH reads AS (
@@ -58,17 +70,23 @@ struct Candidate {
     read_names: Vec<String>,
 }
 
-/// Views over `relation_oids`, and views over those, as far as they reach.
-pub async fn read(client: &Client, relation_oids: &[u32]) -> Result<Views> {
+/// Views over `relation_oids`, and views over those, as far as they reach;
+/// and the views of schemas `whole` that read nothing.
+pub async fn read(client: &Client, relation_oids: &[u32], whole: &[String]) -> Result<Views> {
     let mut carried: Vec<u32> = relation_oids.to_vec();
     let mut waiting: HashMap<u32, Candidate> = HashMap::new();
     let mut views = Views::default();
+    let mut reading_nothing = client
+        .query(READING_NOTHING, &[&whole])
+        .await
+        .context("cannot read views")?;
     loop {
-        for row in client
+        let mut rows = client
             .query(READERS, &[&carried])
             .await
-            .context("cannot read views")?
-        {
+            .context("cannot read views")?;
+        rows.append(&mut reading_nothing);
+        for row in rows {
             let oid: u32 = row.get("ev_class");
             if waiting.contains_key(&oid) {
                 continue;

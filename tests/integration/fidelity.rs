@@ -326,3 +326,16 @@ fn a_dump_of_named_tables_carries_only_what_they_need() {
     restore(&dst, &artifact).ok();
     assert_eq!(dst.sql(ROUTINES).trim(), "|");
 }
+
+#[test]
+fn views_that_read_no_table_are_carried_with_their_schema() {
+    let (src, dst) = round_trip(
+        "fid_const_view",
+        "CREATE TABLE t (id int PRIMARY KEY);
+         CREATE VIEW app_version AS SELECT '2.4'::text AS version, 7 AS build;
+         CREATE VIEW app_version_label AS SELECT version || '+' || build AS label FROM app_version;",
+        "",
+    );
+    assert_eq!(dst.sql("SELECT label FROM app_version_label"), "2.4+7");
+    assert_eq!(dst.definitions(), src.definitions());
+}
