@@ -2,6 +2,25 @@
 //! connection of its own, timing each, for tests that a restore never
 //! makes readers wait.
 
+/// Run `work` with a connection of its own to `url`, on a runtime of its
+/// own (the calling thread's).
+fn on_own_connection<T, F>(url: &str, work: impl FnOnce(tokio_postgres::Client) -> F) -> T
+where
+    F: std::future::Future<Output = T>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("a connection of the test's own");
+        tokio::spawn(connection);
+        work(client).await
+    })
+}
+
 /// Runs `query` in a loop on its own connection until `stop`, watching for
 /// exclusive locks on `table`; returns (reads, longest read, exclusive
 /// locks seen).
@@ -12,15 +31,7 @@ pub fn read_while(
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> std::thread::JoinHandle<(u64, std::time::Duration, i64)> {
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .expect("a reader connection");
-            tokio::spawn(connection);
+        on_own_connection(&url, |client| async move {
             let (mut reads, mut longest, mut exclusive) = (0u64, std::time::Duration::ZERO, 0i64);
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let started = std::time::Instant::now();
@@ -57,15 +68,7 @@ impl OldSnapshot {
         let (taken_tx, taken_rx) = std::sync::mpsc::channel();
         let (read, read_rx) = std::sync::mpsc::channel::<()>();
         let results = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                    .await
-                    .expect("a connection for the old transaction");
-                tokio::spawn(connection);
+            on_own_connection(&url, |client| async move {
                 client
                     .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
                     .await
