@@ -33,6 +33,9 @@ pub struct SchemaObject {
     /// The newest PostgreSQL feature its DDL uses, when newer than 13.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires: Option<Requirement>,
+    /// Roles its DDL names (a policy's `TO`): the target must have them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
 }
 
 /// A feature a statement needs and the first major that has it.
@@ -86,7 +89,14 @@ impl SchemaObject {
             sql,
             needs: None,
             requires,
+            roles: Vec::new(),
         }
+    }
+
+    /// The same object, naming `roles`.
+    pub fn naming_roles(mut self, roles: Vec<String>) -> Self {
+        self.roles = roles;
+        self
     }
 
     /// The same object, needing `table`, which the artifact does not hold.
@@ -117,6 +127,8 @@ pub enum ObjectKind {
     Trigger,
     /// A rule on a table (`CREATE RULE`); a view's rules go with the view.
     Rule,
+    /// A row-level security policy, or a table's row security switched on.
+    Policy,
     View,
     MaterializedView,
 }
@@ -146,6 +158,7 @@ impl ObjectKind {
             Self::ForeignKey => "foreign key",
             Self::Trigger => "trigger",
             Self::Rule => "rule",
+            Self::Policy => "policy",
             Self::View => "view",
             Self::MaterializedView => "materialized view",
         }
@@ -166,6 +179,7 @@ impl ObjectKind {
             | Self::ForeignKey
             | Self::Trigger
             | Self::Rule
+            | Self::Policy
             | Self::View
             | Self::MaterializedView => Phase::PostData,
         }

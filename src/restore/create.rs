@@ -91,6 +91,7 @@ impl CreatePlan {
             }
         }
         let warnings = drop_unmet_needs(client, &schema.objects, &mut create).await?;
+        refuse_missing_roles(client, &schema.objects, &create).await?;
         Ok(Self { create, warnings })
     }
 
@@ -148,6 +149,53 @@ impl CreatePlan {
         }
         Ok(())
     }
+}
+
+/// Roles of $1 the target does not have.
+const MISSING_ROLES: &str = "
+SELECT u.name FROM unnest($1::text[]) AS u(name)
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = u.name)
+ORDER BY 1";
+
+/// Refuse, before any write, to create objects naming roles the target
+/// lacks (a policy `TO auditor`), naming each object and role.
+async fn refuse_missing_roles(
+    client: &Client,
+    objects: &[SchemaObject],
+    create: &[usize],
+) -> Result<()> {
+    let mut named: Vec<&str> = create
+        .iter()
+        .flat_map(|&i| objects[i].roles.iter().map(String::as_str))
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    named.sort_unstable();
+    named.dedup();
+    let missing: Vec<String> = client
+        .query(MISSING_ROLES, &[&named])
+        .await
+        .context("cannot check which roles the target has")?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let users: Vec<String> = create
+        .iter()
+        .map(|&i| &objects[i])
+        .filter(|o| o.roles.iter().any(|r| missing.contains(r)))
+        .map(|o| format!("{} {}", o.kind.label(), o.name))
+        .collect();
+    Err(Error::Refused(format!(
+        "the target has no role {}, which {} name{}; create the roles first",
+        missing.join(", "),
+        users.join(", "),
+        if users.len() == 1 { "s" } else { "" }
+    ))
+    .into())
 }
 
 /// Leave out of `create` each object that needs a table outside the

@@ -13,6 +13,7 @@ mod constraints;
 mod extensions;
 mod functions;
 mod indexes;
+mod policies;
 mod prerequisites;
 mod roots;
 mod rules;
@@ -71,6 +72,12 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
         &relations,
         tables,
     );
+    let policies = policies::read(
+        client,
+        &relation_oids,
+        &roots::Roots::new(tables, &relations),
+    )
+    .await?;
 
     let mut schemas: BTreeSet<String> = tables.iter().map(|t| t.name.schema.clone()).collect();
     schemas.extend(sequences.iter().map(|s| s.schema.clone()));
@@ -101,6 +108,7 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
     objects.extend(triggers);
     objects.extend(views.objects);
     objects.extend(rules);
+    objects.extend(policies);
 
     let mut warnings = warnings::not_carried(client, &relation_oids).await?;
     warnings.extend(prerequisites.warnings);

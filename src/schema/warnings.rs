@@ -5,12 +5,6 @@ use tokio_postgres::Client;
 
 /// One sentence per object relations $1 have that the artifact does not carry.
 const NOT_CARRIED: &str = "
-SELECT pg_catalog.format('row-level security policy %I on %s is not carried', p.polname, p.polrelid::regclass)
-FROM pg_catalog.pg_policy p WHERE p.polrelid = ANY($1)
-UNION ALL
-SELECT pg_catalog.format('row-level security setting of %s is not carried', c.oid::regclass)
-FROM pg_catalog.pg_class c WHERE c.oid = ANY($1) AND (c.relrowsecurity OR c.relforcerowsecurity)
-UNION ALL
 SELECT pg_catalog.format('statistics object %I.%I on %s is not carried', n.nspname, s.stxname, s.stxrelid::regclass)
 FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
 WHERE s.stxrelid = ANY($1)
