@@ -51,7 +51,12 @@ SELECT pg_catalog.format_type(t.typbasetype, t.typtypmod) AS base,
        t.typdefault, t.typnotnull,
        ARRAY(SELECT pg_catalog.format('CONSTRAINT %I %s', c.conname, pg_catalog.pg_get_constraintdef(c.oid))
              FROM pg_catalog.pg_constraint c
-             WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname) AS checks
+             WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname) AS checks,
+       ARRAY(SELECT pg_catalog.format('COMMENT ON CONSTRAINT %I ON DOMAIN %s IS %L', c.conname,
+                                      t.oid::regtype::text, pg_catalog.obj_description(c.oid, 'pg_constraint'))
+             FROM pg_catalog.pg_constraint c
+             WHERE c.contypid = t.oid AND pg_catalog.obj_description(c.oid, 'pg_constraint') IS NOT NULL
+             ORDER BY c.conname) AS comments
 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_type b ON b.oid = t.typbasetype
 WHERE t.oid = $1";
 
@@ -213,11 +218,22 @@ async fn domain_ddl(client: &Client, oid: u32, name: &str) -> Result<String> {
     if row.get::<_, bool>("typnotnull") {
         sql.push_str(" NOT NULL");
     }
-    for constraint in row.get::<_, Vec<String>>("checks") {
+    // A check not validated yet can only be added to an existing domain.
+    let (unvalidated, checks): (Vec<String>, Vec<String>) = row
+        .get::<_, Vec<String>>("checks")
+        .into_iter()
+        .partition(|c| c.ends_with(" NOT VALID"));
+    for constraint in checks {
         sql.push(' ');
         sql.push_str(&constraint);
     }
     sql.push(';');
+    for constraint in unvalidated {
+        sql.push_str(&format!("\nALTER DOMAIN {name} ADD {constraint};"));
+    }
+    for comment in row.get::<_, Vec<String>>("comments") {
+        sql.push_str(&format!("\n{comment};"));
+    }
     Ok(sql)
 }
 

@@ -411,3 +411,25 @@ fn a_policy_naming_a_role_the_target_lacks_is_refused_before_any_write() {
         "0"
     );
 }
+
+#[test]
+fn domain_constraints_keep_their_comments_and_validation_state() {
+    let (src, dst) = round_trip(
+        "fid_domain",
+        "CREATE DOMAIN percent AS int CONSTRAINT percent_range CHECK (VALUE BETWEEN 0 AND 100);
+         COMMENT ON CONSTRAINT percent_range ON DOMAIN percent IS 'a share of a hundred';
+         CREATE TABLE score (id int PRIMARY KEY, p percent);
+         INSERT INTO score VALUES (1, 50);
+         ALTER DOMAIN percent ADD CONSTRAINT percent_even CHECK (VALUE % 2 = 0) NOT VALID;",
+        "",
+    );
+    const CHECKS: &str = "SELECT string_agg(conname || ' ' || convalidated || ' '
+                                  || coalesce(obj_description(oid, 'pg_constraint'), '-'), ', ' ORDER BY conname)
+                          FROM pg_constraint WHERE contypid = 'percent'::regtype";
+    assert_eq!(
+        dst.sql(CHECKS),
+        "percent_even false -, percent_range true a share of a hundred"
+    );
+    assert_eq!(dst.sql(CHECKS), src.sql(CHECKS));
+    assert_eq!(dst.snapshot(), src.snapshot());
+}
