@@ -1,6 +1,7 @@
 //! The DDL of tables and what belongs to them: columns (identity options
-//! included), check constraints and partitions. Other constraints, indexes,
-//! sequences and triggers have files of their own.
+//! included), check constraints and partitions (`partitions`), from their
+//! shape in the catalog (`shapes`). Other constraints, indexes, sequences
+//! and triggers have files of their own.
 //!
 //! The table shell is assembled from the catalog (there is no deparser for
 //! it); every expression, constraint, index and trigger comes from the
@@ -12,86 +13,16 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::comments::relation_comments;
+use super::partitions::{
+    ancestor_checks, attached_partition, partition_options, standalone_column,
+};
 use super::roots::Roots;
 use super::sequences::{SequenceOptions, SEQUENCES};
+use super::shapes::{read_columns, read_shells, ColumnDef, Shell};
 use super::{constraints, indexes};
 use crate::artifact::{ObjectKind, SchemaObject};
 use crate::catalog::{Relation, Table};
 use crate::ident::quote_ident;
-
-/// The shell of relations $1: persistence, partitioning, inheritance, options.
-const RELATIONS: &str = "
-SELECT c.oid, c.oid::regclass::text AS name, c.relpersistence = 'u' AS unlogged,
-       c.relkind = 'p' AS partitioned, c.relispartition AS is_partition,
-       CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
-       CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
-       ARRAY(SELECT i.inhparent::regclass::text FROM pg_catalog.pg_inherits i
-             WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents,
-       c.reloptions::text[] AS options,
-       (SELECT am.amname::text FROM pg_catalog.pg_am am
-        WHERE am.oid = c.relam AND am.amname <> 'heap') AS access_method,
-       CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS of_type
-FROM pg_catalog.pg_class c
-WHERE c.oid = ANY($1)";
-
-/// Columns of relations $1 with everything a column definition holds.
-const COLUMNS: &str = "
-SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type_name,
-       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN
-            (SELECT pg_catalog.format('%I.%I', n.nspname, co.collname)
-             FROM pg_catalog.pg_collation co
-             JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
-             WHERE co.oid = a.attcollation) END AS collation,
-       a.attnotnull, a.attidentity::text AS identity, a.attgenerated::text AS generated,
-       pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expression, a.attislocal,
-       a.attinhcount > 0 AS inherited,
-       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
-       -- attcompression is new in PostgreSQL 14: read through the row.
-       NULLIF(pg_catalog.to_jsonb(a) ->> 'attcompression', '') AS compression,
-       (SELECT s.seqrelid::regclass::text FROM pg_catalog.pg_depend dep
-        JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
-        WHERE dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i')
-         AS identity_sequence
-FROM pg_catalog.pg_attribute a
-JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attrelid, a.attnum";
-
-struct Shell {
-    name: String,
-    unlogged: bool,
-    partitioned: bool,
-    is_partition: bool,
-    partition_key: Option<String>,
-    partition_bound: Option<String>,
-    parents: Vec<String>,
-    options: Option<Vec<String>>,
-    /// A table access method other than heap.
-    access_method: Option<String>,
-    /// A typed table's composite type (`CREATE TABLE ... OF type`).
-    of_type: Option<String>,
-}
-
-struct ColumnDef {
-    name: String,
-    type_name: String,
-    collation: Option<String>,
-    not_null: bool,
-    identity: String,
-    generated: String,
-    default: Option<String>,
-    local: bool,
-    /// Also defined by a parent: an inheritance child's generated column
-    /// takes its parent's expression and may not state one (before
-    /// PostgreSQL 16), so it is left out, as pg_dump does.
-    inherited: bool,
-    /// Storage other than its type's (`p`, `e`, `m`, `x`).
-    storage: Option<String>,
-    /// Compression other than the server's default (`pglz`, `lz4`).
-    compression: Option<String>,
-    identity_sequence: Option<String>,
-}
 
 /// `CREATE TABLE` for each table and its partitions (parents first), and
 /// the post-data objects of all of them: constraints other than valid
@@ -112,6 +43,7 @@ pub async fn tables(
         .collect();
     let constraints = constraints::read(client, &oids, &names, &roots).await?;
     let (mut checks, mut post) = (constraints.inline, constraints.post);
+    let all_checks = checks.clone();
     let mut comments = relation_comments(client, &oids).await?;
     for (oid, statements) in constraints.inline_comments {
         comments.entry(oid).or_default().extend(statements);
@@ -120,20 +52,24 @@ pub async fn tables(
     // Tables before their inheritance children, partitions after their parent.
     let mut pre = Vec::new();
     for relation in creation_order(relations, &shells) {
-        let shell = &shells[&relation.oid];
-        let mut elements: Vec<String> = match (shell.is_partition, &shell.of_type) {
-            (true, _) => partition_options(shell, &shells, &columns, relation.oid),
-            (false, Some(_)) => typed_options(columns.get(&relation.oid)),
-            (false, None) => columns
-                .get(&relation.oid)
-                .into_iter()
-                .flatten()
-                .filter(|c| c.local)
-                .map(|c| column_definition(c, &identity_options))
-                .collect(),
+        let mut shell = &shells[&relation.oid];
+        let attached = attached_partition(shell, &shells, &columns, relation.oid);
+        let shapes = Shapes {
+            shells: &shells,
+            columns: &columns,
+            identity_options: &identity_options,
+            checks: &all_checks,
         };
+        let mut elements = shapes.elements(relation.oid, attached.is_some());
         elements.extend(checks.remove(&relation.oid).unwrap_or_default());
+        if let Some((standalone, _)) = &attached {
+            shell = standalone;
+        }
         let mut sql = create_table(shell, &elements);
+        if let Some((_, attach)) = &attached {
+            sql.push('\n');
+            sql.push_str(attach);
+        }
         let own_columns = columns.get(&relation.oid).map_or(&[][..], Vec::as_slice);
         sql.push_str(&column_settings(shell, own_columns));
         for comment in comments.get(&relation.oid).into_iter().flatten() {
@@ -157,61 +93,42 @@ pub async fn tables(
     Ok((pre, post))
 }
 
-/// The shell of each relation, by oid.
-async fn read_shells(client: &Client, oids: &[u32]) -> Result<HashMap<u32, Shell>> {
-    let rows = client
-        .query(RELATIONS, &[&oids])
-        .await
-        .context("cannot read tables")?;
-    Ok(rows
-        .iter()
-        .map(|row| {
-            let shell = Shell {
-                name: row.get("name"),
-                unlogged: row.get("unlogged"),
-                partitioned: row.get("partitioned"),
-                is_partition: row.get("is_partition"),
-                partition_key: row.get("partition_key"),
-                partition_bound: row.get("partition_bound"),
-                parents: row.get("parents"),
-                options: row.get("options"),
-                access_method: row.get("access_method"),
-                of_type: row.get("of_type"),
-            };
-            (row.get("oid"), shell)
-        })
-        .collect())
+/// What the relations' `CREATE TABLE`s are made from.
+struct Shapes<'a> {
+    shells: &'a HashMap<u32, Shell>,
+    columns: &'a HashMap<u32, Vec<ColumnDef>>,
+    identity_options: &'a HashMap<String, String>,
+    /// Every relation's valid checks.
+    checks: &'a HashMap<u32, Vec<String>>,
 }
 
-/// The columns of each relation, by oid, in column order.
-async fn read_columns(client: &Client, oids: &[u32]) -> Result<HashMap<u32, Vec<ColumnDef>>> {
-    let mut columns: HashMap<u32, Vec<ColumnDef>> = HashMap::new();
-    for row in client
-        .query(COLUMNS, &[&oids])
-        .await
-        .context("cannot read columns")?
-    {
-        columns
-            .entry(row.get("attrelid"))
-            .or_default()
-            .push(ColumnDef {
-                name: row.get("attname"),
-                type_name: row.get("type_name"),
-                collation: row.get("collation"),
-                not_null: row.get("attnotnull"),
-                identity: row.get("identity"),
-                generated: row.get("generated"),
-                default: row.get("default_expression"),
-                local: row.get("attislocal"),
-                inherited: row.get("inherited"),
-                storage: row.get("storage"),
-                compression: row
-                    .get::<_, Option<String>>("compression")
-                    .filter(|c| c != "\u{0}"),
-                identity_sequence: row.get("identity_sequence"),
-            });
+impl Shapes<'_> {
+    /// The elements of relation `oid`'s `CREATE TABLE` but its own checks:
+    /// its local columns; a partition's options (or, `attached`, all its
+    /// columns and its ancestors' checks); a typed table's options.
+    fn elements(&self, oid: u32, attached: bool) -> Vec<String> {
+        let shell = &self.shells[&oid];
+        let columns = self.columns.get(&oid).into_iter().flatten();
+        match (attached, shell.is_partition, &shell.of_type) {
+            (true, _, _) => {
+                let own = self.checks.get(&oid);
+                columns
+                    .map(|c| column_definition(&standalone_column(c), self.identity_options))
+                    .chain(
+                        ancestor_checks(shell, self.shells, self.checks)
+                            .into_iter()
+                            .filter(|c| !own.is_some_and(|own| own.contains(c))),
+                    )
+                    .collect()
+            }
+            (false, true, _) => partition_options(shell, self.shells, self.columns, oid),
+            (false, false, Some(_)) => typed_options(self.columns.get(&oid)),
+            (false, false, None) => columns
+                .filter(|c| c.local)
+                .map(|c| column_definition(c, self.identity_options))
+                .collect(),
+        }
     }
-    Ok(columns)
 }
 
 /// `CREATE TABLE` for one relation, from its shell and its elements
@@ -373,47 +290,6 @@ fn typed_options(columns: Option<&Vec<ColumnDef>>) -> Vec<String> {
                 .then(|| format!("{} WITH OPTIONS{constraints}", quote_ident(&c.name)))
         })
         .collect()
-}
-
-/// What a partition's columns hold that its parent's do not: `NOT NULL`,
-/// or a default of its own (`col WITH OPTIONS ...` in `PARTITION OF`);
-/// otherwise a partition takes its parent's.
-fn partition_options(
-    shell: &Shell,
-    shells: &HashMap<u32, Shell>,
-    columns: &HashMap<u32, Vec<ColumnDef>>,
-    oid: u32,
-) -> Vec<String> {
-    let parent = shell.parents.first().and_then(|name| {
-        let (oid, _) = shells.iter().find(|(_, s)| &s.name == name)?;
-        columns.get(oid)
-    });
-    let Some(parent) = parent else {
-        return Vec::new();
-    };
-    let mut options = Vec::new();
-    for column in columns.get(&oid).into_iter().flatten() {
-        let Some(inherited) = parent.iter().find(|p| p.name == column.name) else {
-            continue;
-        };
-        let mut constraints = String::new();
-        let plain = column.generated.is_empty() && column.identity.is_empty();
-        if let Some(default) = column.default.as_ref().filter(|_| plain) {
-            if inherited.default.as_ref() != Some(default) {
-                constraints.push_str(&format!(" DEFAULT {default}"));
-            }
-        }
-        if column.not_null && !inherited.not_null {
-            constraints.push_str(" NOT NULL");
-        }
-        if !constraints.is_empty() {
-            options.push(format!(
-                "{} WITH OPTIONS{constraints}",
-                quote_ident(&column.name)
-            ));
-        }
-    }
-    options
 }
 
 /// Parents before children: roots in the given order, each followed by its

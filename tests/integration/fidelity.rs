@@ -433,3 +433,30 @@ fn domain_constraints_keep_their_comments_and_validation_state() {
     assert_eq!(dst.sql(CHECKS), src.sql(CHECKS));
     assert_eq!(dst.snapshot(), src.snapshot());
 }
+
+#[test]
+fn a_partition_attached_with_its_own_column_order_keeps_it() {
+    let (src, dst) = round_trip(
+        "fid_attach",
+        "CREATE TABLE measure (id int NOT NULL, at date NOT NULL, v numeric CHECK (v >= 0),
+                               PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+         CREATE TABLE measure_2025 PARTITION OF measure FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+         CREATE TABLE measure_2026 (v numeric CONSTRAINT measure_v_check CHECK (v >= 0),
+                                    at date NOT NULL, id int NOT NULL);
+         ALTER TABLE measure ATTACH PARTITION measure_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
+        "INSERT INTO measure VALUES (1, '2025-06-01', 1.5), (2, '2026-06-01', 2.5);",
+    );
+    const ORDER: &str = "SELECT string_agg(attrelid::regclass || '.' || attname, ', ' ORDER BY attrelid::regclass::text, attnum)
+                         FROM pg_attribute WHERE attrelid IN ('measure_2025'::regclass, 'measure_2026'::regclass)
+                           AND attnum > 0 AND NOT attisdropped";
+    assert_eq!(
+        dst.sql(ORDER),
+        "measure_2025.id, measure_2025.at, measure_2025.v, measure_2026.v, measure_2026.at, measure_2026.id"
+    );
+    assert_eq!(dst.sql(ORDER), src.sql(ORDER));
+    assert_eq!(dst.snapshot(), src.snapshot());
+    assert_eq!(
+        dst.sql("SELECT string_agg(tableoid::regclass || ':' || id, ' ' ORDER BY id) FROM measure"),
+        "measure_2025:1 measure_2026:2"
+    );
+}

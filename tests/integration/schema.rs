@@ -137,8 +137,7 @@ fn data_only_restore_creates_nothing() {
 fn what_the_dump_cannot_carry_is_a_warning_in_output_and_manifest() {
     let src = TestDb::new("warn_src").with_sql(
         "CREATE TABLE public.secret (id int PRIMARY KEY, owner_name text);
-         ALTER TABLE public.secret ENABLE ROW LEVEL SECURITY;
-         CREATE POLICY own_rows ON public.secret USING (owner_name = current_user);
+         CREATE STATISTICS public.secret_stats ON id, owner_name FROM public.secret;
          CREATE TABLE public.other (id int);
          CREATE VIEW public.both AS SELECT s.id FROM public.secret s JOIN public.other o USING (id);",
     );
@@ -157,7 +156,7 @@ fn what_the_dump_cannot_carry_is_a_warning_in_output_and_manifest() {
     .ok();
     assert!(
         run.stderr.contains(
-            "seedpack: warning: row-level security policy own_rows on public.secret is not carried"
+            "seedpack: warning: statistics object public.secret_stats on public.secret is not carried"
         ),
         "{}",
         run.stderr
@@ -170,7 +169,7 @@ fn what_the_dump_cannot_carry_is_a_warning_in_output_and_manifest() {
     );
     let warnings = manifest_json(&path)["schema"]["warnings"].to_string();
     assert!(
-        warnings.contains("own_rows") && warnings.contains("public.other"),
+        warnings.contains("secret_stats") && warnings.contains("public.other"),
         "{warnings}"
     );
 }

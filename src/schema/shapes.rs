@@ -1,0 +1,144 @@
+//! The shape of dumped relations as the catalog holds it: each one's shell
+//! (persistence, partitioning, parents, options, access method, type) and
+//! columns (type, collation, default, identity, generation, storage).
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+
+/// The shell of relations $1: persistence, partitioning, inheritance, options.
+const RELATIONS: &str = "
+SELECT c.oid, c.oid::regclass::text AS name, c.relpersistence = 'u' AS unlogged,
+       c.relkind = 'p' AS partitioned, c.relispartition AS is_partition,
+       CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
+       CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
+       ARRAY(SELECT i.inhparent::regclass::text FROM pg_catalog.pg_inherits i
+             WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents,
+       c.reloptions::text[] AS options,
+       (SELECT am.amname::text FROM pg_catalog.pg_am am
+        WHERE am.oid = c.relam AND am.amname <> 'heap') AS access_method,
+       CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS of_type
+FROM pg_catalog.pg_class c
+WHERE c.oid = ANY($1)";
+
+/// Columns of relations $1 with everything a column definition holds.
+const COLUMNS: &str = "
+SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type_name,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN
+            (SELECT pg_catalog.format('%I.%I', n.nspname, co.collname)
+             FROM pg_catalog.pg_collation co
+             JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
+             WHERE co.oid = a.attcollation) END AS collation,
+       a.attnotnull, a.attidentity::text AS identity, a.attgenerated::text AS generated,
+       pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expression, a.attislocal,
+       a.attinhcount > 0 AS inherited,
+       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
+       -- attcompression is new in PostgreSQL 14: read through the row.
+       NULLIF(pg_catalog.to_jsonb(a) ->> 'attcompression', '') AS compression,
+       (SELECT s.seqrelid::regclass::text FROM pg_catalog.pg_depend dep
+        JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
+        WHERE dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i')
+         AS identity_sequence
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum";
+
+#[derive(Clone)]
+pub(super) struct Shell {
+    pub(super) name: String,
+    pub(super) unlogged: bool,
+    pub(super) partitioned: bool,
+    pub(super) is_partition: bool,
+    pub(super) partition_key: Option<String>,
+    pub(super) partition_bound: Option<String>,
+    pub(super) parents: Vec<String>,
+    pub(super) options: Option<Vec<String>>,
+    /// A table access method other than heap.
+    pub(super) access_method: Option<String>,
+    /// A typed table's composite type (`CREATE TABLE ... OF type`).
+    pub(super) of_type: Option<String>,
+}
+
+#[derive(Clone)]
+pub(super) struct ColumnDef {
+    pub(super) name: String,
+    pub(super) type_name: String,
+    pub(super) collation: Option<String>,
+    pub(super) not_null: bool,
+    pub(super) identity: String,
+    pub(super) generated: String,
+    pub(super) default: Option<String>,
+    pub(super) local: bool,
+    /// Also defined by a parent: an inheritance child's generated column
+    /// takes its parent's expression and may not state one (before
+    /// PostgreSQL 16), so it is left out, as pg_dump does.
+    pub(super) inherited: bool,
+    /// Storage other than its type's (`p`, `e`, `m`, `x`).
+    pub(super) storage: Option<String>,
+    /// Compression other than the server's default (`pglz`, `lz4`).
+    pub(super) compression: Option<String>,
+    pub(super) identity_sequence: Option<String>,
+}
+
+/// The shell of each relation, by oid.
+pub(super) async fn read_shells(client: &Client, oids: &[u32]) -> Result<HashMap<u32, Shell>> {
+    let rows = client
+        .query(RELATIONS, &[&oids])
+        .await
+        .context("cannot read tables")?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let shell = Shell {
+                name: row.get("name"),
+                unlogged: row.get("unlogged"),
+                partitioned: row.get("partitioned"),
+                is_partition: row.get("is_partition"),
+                partition_key: row.get("partition_key"),
+                partition_bound: row.get("partition_bound"),
+                parents: row.get("parents"),
+                options: row.get("options"),
+                access_method: row.get("access_method"),
+                of_type: row.get("of_type"),
+            };
+            (row.get("oid"), shell)
+        })
+        .collect())
+}
+
+/// The columns of each relation, by oid, in column order.
+pub(super) async fn read_columns(
+    client: &Client,
+    oids: &[u32],
+) -> Result<HashMap<u32, Vec<ColumnDef>>> {
+    let mut columns: HashMap<u32, Vec<ColumnDef>> = HashMap::new();
+    for row in client
+        .query(COLUMNS, &[&oids])
+        .await
+        .context("cannot read columns")?
+    {
+        columns
+            .entry(row.get("attrelid"))
+            .or_default()
+            .push(ColumnDef {
+                name: row.get("attname"),
+                type_name: row.get("type_name"),
+                collation: row.get("collation"),
+                not_null: row.get("attnotnull"),
+                identity: row.get("identity"),
+                generated: row.get("generated"),
+                default: row.get("default_expression"),
+                local: row.get("attislocal"),
+                inherited: row.get("inherited"),
+                storage: row.get("storage"),
+                compression: row
+                    .get::<_, Option<String>>("compression")
+                    .filter(|c| c != "\u{0}"),
+                identity_sequence: row.get("identity_sequence"),
+            });
+    }
+    Ok(columns)
+}
