@@ -72,7 +72,7 @@ impl ExitStatus {
             Self::Refused => {
                 "the target refused: confirmation declined or impossible (no terminal, no `--yes`), \
                  creating tables in a schema that migrations manage without `--create-missing`, a table \
-                 missing under `--data-only`, a sequence missing, a role a policy names missing, an incompatible column, rows outside the \
+                 missing under `--data-only`, a sequence missing, a role a policy names missing, an extension the role cannot create, an incompatible column, rows outside the \
                  artifact referencing it, objects outside the artifact depending on what `--clean` would \
                  drop, a table without a key in `upsert` or `insert-missing` mode"
             }

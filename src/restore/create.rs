@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use crate::artifact::{Phase, SchemaObject, SchemaSection};
+use crate::artifact::{ObjectKind, Phase, SchemaObject, SchemaSection};
 use crate::error::Error;
 use crate::ident::QualifiedName;
 
@@ -92,6 +92,7 @@ impl CreatePlan {
         }
         let warnings = drop_unmet_needs(client, &schema.objects, &mut create).await?;
         refuse_missing_roles(client, &schema.objects, &create).await?;
+        refuse_uncreatable_extensions(client, &schema.objects, &create).await?;
         Ok(Self { create, warnings })
     }
 
@@ -194,6 +195,61 @@ async fn refuse_missing_roles(
         missing.join(", "),
         users.join(", "),
         if users.len() == 1 { "s" } else { "" }
+    ))
+    .into())
+}
+
+/// Of extensions $1, those this session cannot create: not installed on
+/// the server, or not trusted and the role is no superuser; with why.
+const UNCREATABLE_EXTENSIONS: &str = "
+SELECT u.name,
+       CASE WHEN a.name IS NULL THEN 'is not installed on the target server'
+            ELSE 'is not trusted, so only a superuser can create it' END AS why
+FROM unnest($1::text[]) AS u(name)
+LEFT JOIN pg_catalog.pg_available_extensions a ON a.name = u.name
+WHERE a.name IS NULL
+   OR (NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)
+       AND NOT COALESCE((SELECT v.trusted FROM pg_catalog.pg_available_extension_versions v
+                         WHERE v.name = a.name AND v.version = a.default_version), false))
+ORDER BY 1";
+
+/// Refuse, before any write, to restore when an extension the target lacks
+/// cannot be created by this role, naming each and why (install it, or
+/// have a superuser create it first).
+async fn refuse_uncreatable_extensions(
+    client: &Client,
+    objects: &[SchemaObject],
+    create: &[usize],
+) -> Result<()> {
+    let wanted: Vec<&str> = create
+        .iter()
+        .map(|&i| &objects[i])
+        .filter(|o| o.kind == ObjectKind::Extension)
+        .map(|o| o.name.as_str())
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let refused: Vec<String> = client
+        .query(UNCREATABLE_EXTENSIONS, &[&wanted])
+        .await
+        .context("cannot check which extensions the target can create")?
+        .iter()
+        .map(|r| {
+            format!(
+                "extension {} {}",
+                r.get::<_, String>("name"),
+                r.get::<_, String>("why")
+            )
+        })
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "{}; have a superuser create {} in the target first",
+        refused.join("; "),
+        if refused.len() == 1 { "it" } else { "them" }
     ))
     .into())
 }

@@ -460,3 +460,31 @@ fn a_partition_attached_with_its_own_column_order_keeps_it() {
         "measure_2025:1 measure_2026:2"
     );
 }
+
+#[test]
+fn an_extension_the_role_cannot_create_is_refused_before_any_write() {
+    // dblink is not a trusted extension: only a superuser creates it.
+    let src = TestDb::new("fid_untrusted_src");
+    src.admin_sql("CREATE EXTENSION dblink");
+    src.sql("CREATE TABLE link (id int PRIMARY KEY, open text[] DEFAULT dblink_get_connections())");
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "untrusted");
+    let dst = TestDb::new("fid_untrusted_dst");
+    let run = crate::support::restore_with(&dst, &artifact, &[]).expect_code(3);
+    assert!(
+        run.stderr.contains(
+            "extension dblink is not trusted, so only a superuser can create it; \
+             have a superuser create it in the target first"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        dst.sql("SELECT count(*) FROM pg_class WHERE relname = 'link'"),
+        "0"
+    );
+    // Created by a superuser, the restore goes through.
+    dst.admin_sql("CREATE EXTENSION dblink");
+    restore(&dst, &artifact).ok();
+    assert_eq!(dst.snapshot(), src.snapshot());
+}
