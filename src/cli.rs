@@ -184,6 +184,12 @@ pub struct RestoreArgs {
     /// readers
     #[arg(long)]
     pub mvcc_safe: bool,
+    /// Leave one schema object of the artifact out deliberately, as KIND:NAME
+    /// the way restore's messages name it (function:public.audit_log(text),
+    /// extension:postgis, view:public.report); repeatable. Not tables: leave
+    /// those out of the dump (--exclude-table)
+    #[arg(long, value_name = "KIND:NAME")]
+    pub skip_object: Vec<String>,
     #[command(flatten)]
     pub keys: KeyOpts,
     /// Apply even if the history says this content was already applied in this mode

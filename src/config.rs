@@ -60,6 +60,8 @@ pub struct RestoreConfig {
     /// `--mvcc-safe`: a replace deletes and loads unfrozen (see
     /// `restore::visibility`).
     pub mvcc_safe: bool,
+    /// `--skip-object`: schema objects not to create.
+    pub skip_objects: Vec<SkipObject>,
     /// `--key`: the columns rows of a table are matched on when merged.
     pub keys: Vec<KeyChoice>,
     /// The history table, or `None` with `--no-history`.
@@ -179,6 +181,46 @@ fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
+/// A schema object a restore leaves out (`--skip-object KIND:NAME`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkipObject {
+    /// As messages name the kind: `function`, `materialized view`.
+    pub kind: String,
+    /// As messages name the object, quotes optional.
+    pub name: String,
+    /// As written, for messages.
+    pub written: String,
+}
+
+impl SkipObject {
+    /// `KIND:NAME`; a kind may be written with `-` or `_` for spaces.
+    pub fn parse(written: &str) -> Result<Self, Error> {
+        let usage = |why: &str| Error::Usage(format!("--skip-object {written:?}: {why}"));
+        let (kind, name) = written
+            .split_once(':')
+            .ok_or_else(|| usage("write KIND:NAME, such as function:public.audit(text)"))?;
+        let kind = kind.trim().to_lowercase().replace(['-', '_'], " ");
+        if kind == "table" || kind == "partition" {
+            return Err(usage(
+                "tables are left out of the dump, not the restore (dump --exclude-table)",
+            ));
+        }
+        if name.trim().is_empty() {
+            return Err(usage("no object name after the ':'"));
+        }
+        Ok(Self {
+            kind,
+            name: name.trim().replace('"', ""),
+            written: written.to_owned(),
+        })
+    }
+
+    /// Whether it names the object of `kind` (label) and `name`.
+    pub fn matches(&self, kind: &str, name: &str) -> bool {
+        self.kind == kind && self.name == name.replace('"', "")
+    }
+}
+
 impl RestoreConfig {
     pub fn from_args(args: &RestoreArgs) -> Result<Self, Error> {
         Ok(Self {
@@ -201,6 +243,11 @@ impl RestoreConfig {
             force: args.force,
             lock_timeout: args.lock_timeout,
             mvcc_safe: args.mvcc_safe,
+            skip_objects: args
+                .skip_object
+                .iter()
+                .map(|s| SkipObject::parse(s))
+                .collect::<Result<_, _>>()?,
             dry_run: args.dry_run,
         })
     }

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use crate::artifact::{ObjectKind, Phase, SchemaObject, SchemaSection};
+use crate::config::SkipObject;
 use crate::error::Error;
 use crate::ident::QualifiedName;
 
@@ -37,6 +38,16 @@ ORDER BY u.i";
 /// may name a table created after it (as pg_dump does).
 const FUNCTION_BODIES_UNCHECKED: &str = "SET LOCAL check_function_bodies = off";
 
+/// What decides which objects a restore creates besides the target's
+/// catalog: the tables it creates, the objects `--clean` drops (by name),
+/// and those `--skip-object` leaves out.
+#[derive(Debug, Clone, Copy)]
+pub struct Choices<'a> {
+    pub new_tables: &'a BTreeSet<QualifiedName>,
+    pub dropped: &'a BTreeSet<String>,
+    pub skipped: &'a [SkipObject],
+}
+
 /// The objects of a schema section a restore will create, by position in
 /// the section (at thousands of tables, copies would double the schema's
 /// memory).
@@ -54,9 +65,13 @@ impl CreatePlan {
     pub async fn decide(
         client: &Client,
         schema: &SchemaSection,
-        new_tables: &BTreeSet<QualifiedName>,
-        dropped: &BTreeSet<String>,
+        choices: &Choices<'_>,
     ) -> Result<Self> {
+        let Choices {
+            new_tables,
+            dropped,
+            skipped,
+        } = *choices;
         let untied: Vec<&SchemaObject> = schema
             .objects
             .iter()
@@ -90,7 +105,22 @@ impl CreatePlan {
                 create.push(position);
             }
         }
-        let warnings = drop_unmet_needs(client, &schema.objects, &mut create).await?;
+        let mut warnings = Vec::new();
+        create.retain(|&i| {
+            let object = &schema.objects[i];
+            let skip = skipped
+                .iter()
+                .any(|s| s.matches(object.kind.label(), &object.name));
+            if skip {
+                warnings.push(format!(
+                    "{} {} is left out (--skip-object)",
+                    object.kind.label(),
+                    object.name
+                ));
+            }
+            !skip
+        });
+        warnings.extend(drop_unmet_needs(client, &schema.objects, &mut create).await?);
         refuse_missing_roles(client, &schema.objects, &create).await?;
         refuse_uncreatable_extensions(client, &schema.objects, &create).await?;
         Ok(Self { create, warnings })

@@ -48,7 +48,7 @@ use crate::selection::{is_migration_table, MIGRATION_TABLES};
 use apply::Prepared;
 use clean::Clean;
 pub use confirm::{Action, Agree, Confirm, Request};
-use create::CreatePlan;
+use create::{Choices, CreatePlan};
 pub use load::load_table;
 use merge_plan::MergePlan;
 use target::Target;
@@ -213,6 +213,18 @@ fn schema_to_apply<'a>(
             "--clean needs an artifact that carries its schema, and no --data-only".into(),
         ));
     }
+    let objects = schema.map_or(&[][..], |s| s.objects.as_slice());
+    if let Some(skip) = config.skip_objects.iter().find(|skip| {
+        !objects
+            .iter()
+            .any(|o| skip.matches(o.kind.label(), &o.name))
+    }) {
+        return Err(Error::Usage(format!(
+            "--skip-object {}: the artifact's schema holds no such object (seedpack inspect \
+             --file FILE --json lists them)",
+            skip.written
+        )));
+    }
     Ok(schema)
 }
 
@@ -294,7 +306,14 @@ async fn prepare(
         .map(|c| c.dropped.clone())
         .unwrap_or_default();
     let create = match schema {
-        Some(schema) => CreatePlan::decide(client, schema, &target.missing, &dropped).await?,
+        Some(schema) => {
+            let choices = Choices {
+                new_tables: &target.missing,
+                dropped: &dropped,
+                skipped: &config.skip_objects,
+            };
+            CreatePlan::decide(client, schema, &choices).await?
+        }
         None => CreatePlan::default(),
     };
     refuse_creating_migrated_tables(client, config, &target).await?;

@@ -79,6 +79,7 @@ pub async fn run(config: &SandboxConfig, progress: &dyn Progress) -> Result<Sand
         force: false,
         lock_timeout: Duration::from_secs(60),
         mvcc_safe: false,
+        skip_objects: Vec::new(),
         dry_run: false,
     };
     let restored = restore::run(&restore_config, &restore::Agree, progress).await?;

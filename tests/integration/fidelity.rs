@@ -488,3 +488,40 @@ fn an_extension_the_role_cannot_create_is_refused_before_any_write() {
     restore(&dst, &artifact).ok();
     assert_eq!(dst.snapshot(), src.snapshot());
 }
+
+#[test]
+fn skip_object_leaves_one_object_out_and_says_so() {
+    let src = TestDb::new("fid_skip_src").with_sql(API);
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "skip");
+    let dst = TestDb::new("fid_skip_dst");
+    let run = crate::support::restore_with(
+        &dst,
+        &artifact,
+        &["--skip-object", "function:api.uses_helper()"],
+    )
+    .ok();
+    assert!(
+        run.stderr
+            .contains("function api.uses_helper() is left out (--skip-object)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        dst.sql(ROUTINES),
+        "api.helper() f, api.reset_tally() p, tally_label(tally) f | api.status"
+    );
+    for (skip, expected) in [
+        (
+            "function:api.nothing()",
+            "the artifact's schema holds no such object",
+        ),
+        ("table:public.tally", "tables are left out of the dump"),
+        ("api.helper()", "write KIND:NAME"),
+    ] {
+        let empty = TestDb::new("fid_skip_bad");
+        let run = crate::support::restore_with(&empty, &artifact, &["--skip-object", skip])
+            .expect_code(2);
+        assert!(run.stderr.contains(expected), "{skip}: {}", run.stderr);
+    }
+}
