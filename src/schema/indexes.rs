@@ -14,6 +14,12 @@ use crate::artifact::{ObjectKind, SchemaObject};
 const INDEXES: &str = "
 SELECT i.indrelid, ic.oid::regclass::text AS name, pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
        i.indisclustered, t.relkind = 'p' AS on_partitioned, t.oid::regclass::text AS table_name,
+       i.indisvalid,
+       ARRAY(SELECT pg_catalog.replace(pg_catalog.pg_get_indexdef(inh.inhrelid), ' ON ONLY ', ' ON ')
+                    || pg_catalog.format(E';\nALTER INDEX %s ATTACH PARTITION %s;',
+                                         ic.oid::regclass::text, inh.inhrelid::regclass::text)
+             FROM pg_catalog.pg_inherits inh WHERE inh.inhparent = ic.oid
+             ORDER BY inh.inhrelid::regclass::text) AS attached,
        CASE WHEN pg_catalog.obj_description(ic.oid, 'pg_class') IS NOT NULL THEN
          pg_catalog.format('COMMENT ON INDEX %s IS %L', ic.oid::regclass::text, pg_catalog.obj_description(ic.oid, 'pg_class')) END AS comment
 FROM pg_catalog.pg_index i
@@ -39,12 +45,21 @@ pub(super) async fn read(
     {
         let name: String = row.get("name");
         let mut definition: String = row.get("definition");
-        if row.get::<_, bool>("on_partitioned") {
+        let valid: bool = row.get("indisvalid");
+        if row.get::<_, bool>("on_partitioned") && valid {
             // pg_get_indexdef says ON ONLY for a partitioned table's index;
             // without ONLY, creating it creates and attaches the partitions'.
             definition = definition.replacen(" ON ONLY ", " ON ", 1);
         }
         let mut sql = format!("{definition};");
+        if !valid {
+            // Left invalid, as it was: ON ONLY, with only the partitions'
+            // indexes that were attached to it.
+            for attached in row.get::<_, Vec<String>>("attached") {
+                sql.push('\n');
+                sql.push_str(&attached);
+            }
+        }
         if row.get::<_, bool>("indisclustered") {
             sql.push_str(&format!(
                 "\nALTER TABLE {} CLUSTER ON {};",

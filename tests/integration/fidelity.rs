@@ -525,3 +525,28 @@ fn skip_object_leaves_one_object_out_and_says_so() {
         assert!(run.stderr.contains(expected), "{skip}: {}", run.stderr);
     }
 }
+
+#[test]
+fn an_invalid_partitioned_index_stays_invalid_with_what_was_attached() {
+    let (src, dst) = round_trip(
+        "fid_invalid_index",
+        "CREATE TABLE reading (id int NOT NULL, at date NOT NULL, v int) PARTITION BY RANGE (at);
+         CREATE TABLE reading_2025 PARTITION OF reading FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+         CREATE TABLE reading_2026 PARTITION OF reading FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+         CREATE INDEX reading_v ON ONLY reading (v);
+         CREATE INDEX reading_2025_v ON reading_2025 (v);
+         ALTER INDEX reading_v ATTACH PARTITION reading_2025_v;",
+        "INSERT INTO reading VALUES (1, '2025-03-01', 7), (2, '2026-03-01', 8);",
+    );
+    const INDEXES: &str = "SELECT string_agg(c.relname || ' ' || i.indisvalid || ' '
+                                  || coalesce((SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = c.oid), '-'),
+                                  ', ' ORDER BY c.relname)
+                           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                           WHERE c.relname LIKE 'reading%v'";
+    assert_eq!(
+        dst.sql(INDEXES),
+        "reading_2025_v true reading_v, reading_v false -"
+    );
+    assert_eq!(dst.sql(INDEXES), src.sql(INDEXES));
+    assert_eq!(dst.snapshot(), src.snapshot());
+}
