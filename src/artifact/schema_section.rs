@@ -129,6 +129,8 @@ pub enum ObjectKind {
     Rule,
     /// A row-level security policy, or a table's row security switched on.
     Policy,
+    /// An extended statistics object, or a table's replica identity.
+    Statistics,
     View,
     MaterializedView,
 }
@@ -159,6 +161,7 @@ impl ObjectKind {
             Self::Trigger => "trigger",
             Self::Rule => "rule",
             Self::Policy => "policy",
+            Self::Statistics => "statistics",
             Self::View => "view",
             Self::MaterializedView => "materialized view",
         }
@@ -180,6 +183,7 @@ impl ObjectKind {
             | Self::Trigger
             | Self::Rule
             | Self::Policy
+            | Self::Statistics
             | Self::View
             | Self::MaterializedView => Phase::PostData,
         }

@@ -20,6 +20,7 @@ mod roots;
 mod rules;
 mod sequences;
 mod shapes;
+mod statistics;
 mod tables;
 mod triggers;
 mod types;
@@ -74,12 +75,9 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
         &relations,
         tables,
     );
-    let policies = policies::read(
-        client,
-        &relation_oids,
-        &roots::Roots::new(tables, &relations),
-    )
-    .await?;
+    let roots = roots::Roots::new(tables, &relations);
+    let policies = policies::read(client, &relation_oids, &roots).await?;
+    let statistics = statistics::read(client, &relation_oids, &roots).await?;
 
     let mut schemas: BTreeSet<String> = tables.iter().map(|t| t.name.schema.clone()).collect();
     schemas.extend(sequences.iter().map(|s| s.schema.clone()));
@@ -111,6 +109,7 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
     objects.extend(views.objects);
     objects.extend(rules);
     objects.extend(policies);
+    objects.extend(statistics);
 
     let mut warnings = warnings::not_carried(client, &relation_oids).await?;
     warnings.extend(prerequisites.warnings);

@@ -5,13 +5,6 @@ use tokio_postgres::Client;
 
 /// One sentence per object relations $1 have that the artifact does not carry.
 const NOT_CARRIED: &str = "
-SELECT pg_catalog.format('statistics object %I.%I on %s is not carried', n.nspname, s.stxname, s.stxrelid::regclass)
-FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
-WHERE s.stxrelid = ANY($1)
-UNION ALL
-SELECT pg_catalog.format('replica identity of %s is not carried', c.oid::regclass)
-FROM pg_catalog.pg_class c WHERE c.oid = ANY($1) AND c.relreplident NOT IN ('d', 'p')
-UNION ALL
 SELECT pg_catalog.format('%s inherits from %s, which the artifact does not hold', i.inhrelid::regclass,
                          i.inhparent::regclass)
 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid

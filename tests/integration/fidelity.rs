@@ -550,3 +550,29 @@ fn an_invalid_partitioned_index_stays_invalid_with_what_was_attached() {
     assert_eq!(dst.sql(INDEXES), src.sql(INDEXES));
     assert_eq!(dst.snapshot(), src.snapshot());
 }
+
+#[test]
+fn statistics_objects_and_replica_identity_are_carried() {
+    let (src, dst) = round_trip(
+        "fid_stats",
+        "CREATE TABLE city (id int PRIMARY KEY, zip text NOT NULL, name text NOT NULL);
+         CREATE UNIQUE INDEX city_zip ON city (zip);
+         CREATE STATISTICS city_zip_name (dependencies, ndistinct) ON zip, name FROM city;
+         COMMENT ON STATISTICS city_zip_name IS 'zip decides name';
+         ALTER TABLE city REPLICA IDENTITY USING INDEX city_zip;
+         CREATE TABLE audit (at timestamptz, what text);
+         ALTER TABLE audit REPLICA IDENTITY FULL;",
+        "INSERT INTO city VALUES (1, '10115', 'Berlin');",
+    );
+    const DETAILS: &str = "SELECT (SELECT string_agg(pg_get_statisticsobjdef(oid) || ' '
+                                            || obj_description(oid, 'pg_statistic_ext'), ', ')
+                                   FROM pg_statistic_ext)
+                                  || ' | ' || (SELECT string_agg(relname || ' ' || relreplident::text, ', ' ORDER BY relname)
+                                               FROM pg_class WHERE relname IN ('city', 'audit'))
+                                  || ' | ' || (SELECT indexrelid::regclass::text FROM pg_index WHERE indisreplident)";
+    assert_eq!(
+        dst.sql(DETAILS),
+        "CREATE STATISTICS public.city_zip_name (ndistinct, dependencies) ON zip, name FROM city zip decides name | audit f, city i | city_zip"
+    );
+    assert_eq!(dst.sql(DETAILS), src.sql(DETAILS));
+}

@@ -137,7 +137,8 @@ fn data_only_restore_creates_nothing() {
 fn what_the_dump_cannot_carry_is_a_warning_in_output_and_manifest() {
     let src = TestDb::new("warn_src").with_sql(
         "CREATE TABLE public.secret (id int PRIMARY KEY, owner_name text);
-         CREATE STATISTICS public.secret_stats ON id, owner_name FROM public.secret;
+         CREATE COLLATION public.plain (provider = libc, locale = 'C');
+         ALTER TABLE public.secret ALTER COLUMN owner_name TYPE text COLLATE public.plain;
          CREATE TABLE public.other (id int);
          CREATE VIEW public.both AS SELECT s.id FROM public.secret s JOIN public.other o USING (id);",
     );
@@ -156,7 +157,7 @@ fn what_the_dump_cannot_carry_is_a_warning_in_output_and_manifest() {
     .ok();
     assert!(
         run.stderr.contains(
-            "seedpack: warning: statistics object public.secret_stats on public.secret is not carried"
+            "seedpack: warning: column public.secret.owner_name uses collation public.plain, which is not carried"
         ),
         "{}",
         run.stderr
@@ -169,7 +170,7 @@ fn what_the_dump_cannot_carry_is_a_warning_in_output_and_manifest() {
     );
     let warnings = manifest_json(&path)["schema"]["warnings"].to_string();
     assert!(
-        warnings.contains("secret_stats") && warnings.contains("public.other"),
+        warnings.contains("public.plain") && warnings.contains("public.other"),
         "{warnings}"
     );
 }
