@@ -23,10 +23,14 @@ ORDER BY t.tgrelid, t.tgname";
 
 /// Clones, on partitions $1, of their parents' triggers, whose firing state
 /// is not the default a new clone gets (disabled on one partition, say).
+/// Before PostgreSQL 15 clones are marked internal, so they are told from
+/// the internal triggers of foreign keys by their constraint, not the mark.
 const CLONE_STATES: &str = "
 SELECT t.tgrelid, t.tgname, t.tgenabled::text AS state, t.tgrelid::regclass::text AS relation_name
 FROM pg_catalog.pg_trigger t
-WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal AND t.tgparentid <> 0 AND t.tgenabled <> 'O'
+WHERE t.tgrelid = ANY($1) AND t.tgparentid <> 0 AND t.tgenabled <> 'O'
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c
+                  WHERE c.oid = t.tgconstraint AND c.contype = 'f')
 ORDER BY t.tgrelid, t.tgname";
 
 /// `ALTER TABLE ... TRIGGER` (or `RULE`) for a firing state other than
