@@ -117,6 +117,18 @@ pub enum ObjectKind {
     Extension,
     Type,
     Function,
+    Operator,
+    OperatorClass,
+    OperatorFamily,
+    Cast,
+    Transform,
+    Collation,
+    Conversion,
+    TextSearchParser,
+    TextSearchTemplate,
+    TextSearchDictionary,
+    TextSearchConfiguration,
+    AccessMethod,
     Sequence,
     Table,
     Partition,
@@ -151,6 +163,18 @@ impl ObjectKind {
             Self::Extension => "extension",
             Self::Type => "type",
             Self::Function => "function",
+            Self::Operator => "operator",
+            Self::OperatorClass => "operator class",
+            Self::OperatorFamily => "operator family",
+            Self::Cast => "cast",
+            Self::Transform => "transform",
+            Self::Collation => "collation",
+            Self::Conversion => "conversion",
+            Self::TextSearchParser => "text search parser",
+            Self::TextSearchTemplate => "text search template",
+            Self::TextSearchDictionary => "text search dictionary",
+            Self::TextSearchConfiguration => "text search configuration",
+            Self::AccessMethod => "access method",
             Self::Sequence => "sequence",
             Self::Table => "table",
             Self::Partition => "partition",
@@ -173,6 +197,18 @@ impl ObjectKind {
             | Self::Extension
             | Self::Type
             | Self::Function
+            | Self::Operator
+            | Self::OperatorClass
+            | Self::OperatorFamily
+            | Self::Cast
+            | Self::Transform
+            | Self::Collation
+            | Self::Conversion
+            | Self::TextSearchParser
+            | Self::TextSearchTemplate
+            | Self::TextSearchDictionary
+            | Self::TextSearchConfiguration
+            | Self::AccessMethod
             | Self::Sequence
             | Self::Table
             | Self::Partition
@@ -219,6 +255,8 @@ mod tests {
     fn labels_are_the_serialized_names_in_words() {
         for kind in [
             ObjectKind::ForeignKey,
+            ObjectKind::OperatorClass,
+            ObjectKind::TextSearchConfiguration,
             ObjectKind::MaterializedView,
             ObjectKind::Schema,
         ] {

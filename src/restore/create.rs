@@ -17,9 +17,33 @@ use crate::ident::QualifiedName;
 /// A function is looked up by the identity the dump printed for it, not
 /// with `to_regprocedure`: before PostgreSQL 16 that raises an error, not
 /// NULL, when an argument's type does not exist yet (an enum the restore
-/// is about to create).
+/// is about to create). Operators, casts, collations and the other kinds
+/// named by the server's identity of them (`pg_identify_object`) are
+/// looked up by it among the target's objects of the kind.
 const EXISTS: &str = "
-SELECT CASE u.kind
+WITH identified(kind, identity) AS MATERIALIZED (
+    SELECT i.type, i.identity FROM (
+        SELECT 'pg_catalog.pg_operator'::regclass AS classid, oid FROM pg_catalog.pg_operator
+        UNION ALL SELECT 'pg_catalog.pg_opclass'::regclass, oid FROM pg_catalog.pg_opclass
+        UNION ALL SELECT 'pg_catalog.pg_opfamily'::regclass, oid FROM pg_catalog.pg_opfamily
+        UNION ALL SELECT 'pg_catalog.pg_cast'::regclass, oid FROM pg_catalog.pg_cast
+        UNION ALL SELECT 'pg_catalog.pg_transform'::regclass, oid FROM pg_catalog.pg_transform
+        UNION ALL SELECT 'pg_catalog.pg_collation'::regclass, oid FROM pg_catalog.pg_collation
+        UNION ALL SELECT 'pg_catalog.pg_conversion'::regclass, oid FROM pg_catalog.pg_conversion
+        UNION ALL SELECT 'pg_catalog.pg_ts_parser'::regclass, oid FROM pg_catalog.pg_ts_parser
+        UNION ALL SELECT 'pg_catalog.pg_ts_template'::regclass, oid FROM pg_catalog.pg_ts_template
+        UNION ALL SELECT 'pg_catalog.pg_ts_dict'::regclass, oid FROM pg_catalog.pg_ts_dict
+        UNION ALL SELECT 'pg_catalog.pg_ts_config'::regclass, oid FROM pg_catalog.pg_ts_config
+        UNION ALL SELECT 'pg_catalog.pg_am'::regclass, oid FROM pg_catalog.pg_am
+    ) o, LATERAL pg_catalog.pg_identify_object(o.classid, o.oid, 0) AS i
+    WHERE o.oid >= 16384
+)
+SELECT CASE
+         WHEN u.kind IN ('operator', 'operator class', 'operator family', 'cast', 'transform',
+                         'collation', 'conversion', 'text search parser', 'text search template',
+                         'text search dictionary', 'text search configuration', 'access method')
+         THEN EXISTS (SELECT 1 FROM identified x WHERE x.kind = u.kind AND x.identity = u.name)
+         ELSE CASE u.kind
          WHEN 'schema' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = u.name)
          WHEN 'extension' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = u.name)
          WHEN 'type' THEN pg_catalog.to_regtype(u.name) IS NOT NULL
@@ -30,7 +54,7 @@ SELECT CASE u.kind
            JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))
          ELSE pg_catalog.to_regclass(u.name) IS NOT NULL
-       END
+       END END
 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(kind, name, i)
 ORDER BY u.i";
 

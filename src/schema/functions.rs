@@ -1,38 +1,18 @@
-//! Functions (procedures and aggregates too) that dumped tables, domains,
-//! views and other functions use, each as the server prints its definition
-//! (an aggregate's put together from the catalog), with the types it names.
-//! Functions an extension owns stand for the extension.
+//! Functions, procedures and aggregates, each as the server prints its
+//! definition (an aggregate's put together from the catalog).
 
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
+use super::catalogs::Catalog;
 use super::comments::push_comment;
-use super::types::Defined;
+use super::objects::{Batch, Defined};
 use crate::artifact::{ObjectKind, SchemaObject};
 
-/// Functions used by relations $1 (defaults, generated columns, checks,
-/// index expressions, triggers), domains $2, view rules of $3, and functions $4.
-const FUNCTION_REFS: &str = "
-SELECT DISTINCT d.refobjid FROM pg_catalog.pg_depend d
-WHERE d.refclassid = 'pg_catalog.pg_proc'::regclass AND (
-   (d.classid = 'pg_catalog.pg_attrdef'::regclass
-    AND d.objid IN (SELECT oid FROM pg_catalog.pg_attrdef WHERE adrelid = ANY($1)))
-OR (d.classid = 'pg_catalog.pg_constraint'::regclass
-    AND d.objid IN (SELECT oid FROM pg_catalog.pg_constraint
-                    WHERE conrelid = ANY($1) OR contypid = ANY($2)))
-OR (d.classid = 'pg_catalog.pg_class'::regclass
-    AND d.objid IN (SELECT indexrelid FROM pg_catalog.pg_index WHERE indrelid = ANY($1)))
-OR (d.classid = 'pg_catalog.pg_rewrite'::regclass
-    AND d.objid IN (SELECT oid FROM pg_catalog.pg_rewrite WHERE ev_class = ANY($3)))
-OR (d.classid = 'pg_catalog.pg_trigger'::regclass
-    AND d.objid IN (SELECT oid FROM pg_catalog.pg_trigger
-                    WHERE tgrelid = ANY($1) AND NOT tgisinternal))
-OR (d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = ANY($4)))";
-
-/// Functions $1 outside the system schemas: identity (name and input types, as to_regprocedure reads
-/// it), definition, extension, the types they use. An aggregate's
+/// Functions $1 outside the system schemas: identity (name and input
+/// types, as restore looks it up), definition, comment. An aggregate's
 /// definition is put together from pg_aggregate, every option spelled out
-/// (the server has no deparser for it); its state types count as used.
+/// (the server has no deparser for it).
 const FUNCTION_INFO: &str = "
 SELECT p.oid, p.prokind::text AS kind, n.nspname,
        pg_catalog.format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.oidvectortypes(p.proargtypes))
@@ -79,88 +59,35 @@ SELECT p.oid, p.prokind::text AS kind, n.nspname,
                                   WHEN 'r' THEN 'PARALLEL = RESTRICTED' END], ', '))
              FROM pg_catalog.pg_aggregate a WHERE a.aggfnoid = p.oid)
        END AS definition,
-       (SELECT e.extname::text FROM pg_catalog.pg_depend d
-        JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-        WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
-         AS extension,
-       p.proargtypes::oid[] || COALESCE(p.proallargtypes, '{}'::oid[]) || p.prorettype
-         || COALESCE((SELECT ARRAY[a.aggtranstype, a.aggmtranstype] FROM pg_catalog.pg_aggregate a
-                      WHERE a.aggfnoid = p.oid), '{}'::oid[]) AS types,
-       EXISTS (SELECT 1 FROM unnest(p.proargtypes::oid[] || COALESCE(p.proallargtypes, '{}'::oid[])
-                                    || p.prorettype) AS u(t)
-               JOIN pg_catalog.pg_type ty ON ty.oid = u.t
-               JOIN pg_catalog.pg_type el ON el.oid = CASE WHEN ty.typelem <> 0 AND ty.typlen = -1
-                                                         THEN ty.typelem ELSE ty.oid END
-               JOIN pg_catalog.pg_class c ON c.oid = el.typrelid
-               WHERE c.relkind <> 'c') AS uses_row_type,
        CASE WHEN pg_catalog.obj_description(p.oid, 'pg_proc') IS NOT NULL THEN
             pg_catalog.format('COMMENT ON %s %I.%I(%s) IS %L',
                               CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE'
                                              ELSE 'FUNCTION' END,
-                              n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid),
+                              n.nspname, p.proname,
+                              CASE WHEN p.prokind = 'a' AND p.pronargs = 0 THEN '*'
+                                   ELSE pg_catalog.pg_get_function_identity_arguments(p.oid) END,
                               pg_catalog.obj_description(p.oid, 'pg_proc')) END AS comment
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 WHERE p.oid = ANY($1) AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 ORDER BY 4";
 
-/// What a batch of functions comes to.
-#[derive(Debug, Default)]
-pub(super) struct FunctionsRead {
-    pub defined: Vec<Defined>,
-    /// The types their arguments and results name.
-    pub types: Vec<u32>,
-    pub extensions: Vec<String>,
-    pub warnings: Vec<String>,
-}
-
-/// The functions that relations `relation_oids`, domains `domains`, views
-/// `view_oids` and functions `functions` use.
-pub(super) async fn used_by(
-    client: &Client,
-    relation_oids: &[u32],
-    domains: &[u32],
-    view_oids: &[u32],
-    functions: &[u32],
-) -> Result<Vec<u32>> {
-    let rows = client
-        .query(
-            FUNCTION_REFS,
-            &[&relation_oids, &domains, &view_oids, &functions],
-        )
-        .await
-        .context("cannot read the functions tables use")?;
-    Ok(rows.iter().map(|r| r.get("refobjid")).collect())
-}
-
 /// Read the functions `oids`.
-pub(super) async fn read(client: &Client, oids: &[u32]) -> Result<FunctionsRead> {
-    let mut read = FunctionsRead::default();
+pub(super) async fn read(client: &Client, oids: &[u32]) -> Result<Batch> {
+    let mut batch = Batch::default();
     for row in client
         .query(FUNCTION_INFO, &[&oids])
         .await
         .context("cannot read functions")?
     {
-        let name: String = row.get("name");
-        if let Some(extension) = row.get::<_, Option<String>>("extension") {
-            read.extensions.push(extension);
-            continue;
-        }
         let definition: String = row.get("definition");
-        read.types.extend(
-            row.get::<_, Vec<u32>>("types")
-                .into_iter()
-                .filter(|&t| t != 0),
-        );
         let mut sql = format!("{};", definition.trim_end());
         push_comment(&mut sql, row.get("comment"));
-        read.defined.push(Defined {
-            oid: row.get("oid"),
-            schema: row.get("nspname"),
-            object: SchemaObject::new(ObjectKind::Function, name, None, sql),
-            uses: Vec::new(),
-            late: row.get("uses_row_type"),
-        });
+        let object = SchemaObject::new(ObjectKind::Function, row.get("name"), None, sql);
+        let node = Catalog::Function.node(row.get("oid"));
+        batch
+            .defined
+            .push(Defined::new(node, Some(row.get("nspname")), object));
     }
-    Ok(read)
+    Ok(batch)
 }

@@ -10,16 +10,29 @@ use super::roots::Roots;
 use crate::artifact::{ObjectKind, SchemaObject};
 
 /// Indexes of relations $1 that no constraint owns and no parent index
-/// attaches (those come with their constraint or parent).
+/// attaches (those come with their constraint or parent). For an invalid
+/// partitioned index, the indexes attached to it, parents first: each
+/// valid one made whole, each invalid one made ON ONLY with what was
+/// attached to it in turn.
 const INDEXES: &str = "
 SELECT i.indrelid, ic.oid::regclass::text AS name, pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
        i.indisclustered, t.relkind = 'p' AS on_partitioned, t.oid::regclass::text AS table_name,
        i.indisvalid,
-       ARRAY(SELECT pg_catalog.replace(pg_catalog.pg_get_indexdef(inh.inhrelid), ' ON ONLY ', ' ON ')
+       ARRAY(WITH RECURSIVE tree(parent, child, path) AS (
+                 SELECT inh.inhparent, inh.inhrelid, ARRAY[inh.inhrelid::regclass::text]
+                 FROM pg_catalog.pg_inherits inh WHERE inh.inhparent = ic.oid
+                 UNION ALL
+                 SELECT inh.inhparent, inh.inhrelid, tree.path || inh.inhrelid::regclass::text
+                 FROM tree
+                 JOIN pg_catalog.pg_index x ON x.indexrelid = tree.child AND NOT x.indisvalid
+                 JOIN pg_catalog.pg_inherits inh ON inh.inhparent = tree.child)
+             SELECT CASE WHEN x.indisvalid
+                         THEN pg_catalog.replace(pg_catalog.pg_get_indexdef(tree.child), ' ON ONLY ', ' ON ')
+                         ELSE pg_catalog.pg_get_indexdef(tree.child) END
                     || pg_catalog.format(E';\nALTER INDEX %s ATTACH PARTITION %s;',
-                                         ic.oid::regclass::text, inh.inhrelid::regclass::text)
-             FROM pg_catalog.pg_inherits inh WHERE inh.inhparent = ic.oid
-             ORDER BY inh.inhrelid::regclass::text) AS attached,
+                                         tree.parent::regclass::text, tree.child::regclass::text)
+             FROM tree JOIN pg_catalog.pg_index x ON x.indexrelid = tree.child
+             ORDER BY tree.path) AS attached,
        CASE WHEN pg_catalog.obj_description(ic.oid, 'pg_class') IS NOT NULL THEN
          pg_catalog.format('COMMENT ON INDEX %s IS %L', ic.oid::regclass::text, pg_catalog.obj_description(ic.oid, 'pg_class')) END AS comment
 FROM pg_catalog.pg_index i

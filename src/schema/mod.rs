@@ -8,11 +8,20 @@
 //! functions, sequences, tables and partitions (pre-data); then, after the
 //! data: keys and other constraints, indexes, foreign keys, triggers, views.
 
+mod access_methods;
+mod base_types;
+mod casts;
+mod catalogs;
+mod collations;
 mod comments;
 mod constraints;
 mod extensions;
 mod functions;
 mod indexes;
+mod inheritance;
+mod objects;
+mod operators;
+mod ordering;
 mod partitions;
 mod policies;
 mod prerequisites;
@@ -22,6 +31,7 @@ mod sequences;
 mod shapes;
 mod statistics;
 mod tables;
+mod text_search;
 mod triggers;
 mod types;
 mod views;
@@ -83,6 +93,8 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
     schemas.extend(sequences.iter().map(|s| s.schema.clone()));
     schemas.extend(prerequisites.schemas.iter().cloned());
     schemas.extend(views.schemas.iter().cloned());
+    // A schema dumped whole is carried even when it holds nothing.
+    schemas.extend(whole_schemas.iter().cloned());
     // public exists in every new database (and before PostgreSQL 15 is
     // owned by a superuser): it is the one schema never carried.
     schemas.remove("pg_catalog");
@@ -111,7 +123,7 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
     objects.extend(policies);
     objects.extend(statistics);
 
-    let mut warnings = warnings::not_carried(client, &relation_oids).await?;
+    let mut warnings = warnings::not_carried(client, &relation_oids, whole_schemas).await?;
     warnings.extend(prerequisites.warnings);
     warnings.extend(views.warnings);
     Ok(SchemaSection { objects, warnings })

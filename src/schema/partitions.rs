@@ -99,10 +99,16 @@ pub(super) fn partition_options(
         };
         let mut constraints = String::new();
         let plain = column.generated.is_empty() && column.identity.is_empty();
-        if let Some(default) = column.default.as_ref().filter(|_| plain) {
-            if inherited.default.as_ref() != Some(default) {
+        match column.default.as_ref().filter(|_| plain) {
+            Some(default) if inherited.default.as_ref() != Some(default) => {
                 constraints.push_str(&format!(" DEFAULT {default}"));
             }
+            // Made on its own and attached, it has none where its parent
+            // has one; PARTITION OF would give it the parent's.
+            None if plain && inherited.default.is_some() && inherited.generated.is_empty() => {
+                constraints.push_str(" DEFAULT NULL");
+            }
+            _ => {}
         }
         if column.not_null && !inherited.not_null {
             constraints.push_str(" NOT NULL");

@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::comments::relation_comments;
+use super::inheritance::joined_child;
 use super::partitions::{
     ancestor_checks, attached_partition, partition_options, standalone_column,
 };
@@ -53,7 +54,8 @@ pub async fn tables(
     let mut pre = Vec::new();
     for relation in creation_order(relations, &shells) {
         let mut shell = &shells[&relation.oid];
-        let attached = attached_partition(shell, &shells, &columns, relation.oid);
+        let attached = attached_partition(shell, &shells, &columns, relation.oid)
+            .or_else(|| joined_child(shell, &shells, &columns, relation.oid));
         let shapes = Shapes {
             shells: &shells,
             columns: &columns,
@@ -243,7 +245,8 @@ fn column_definition(c: &ColumnDef, identity_options: &HashMap<String, String>) 
 }
 
 /// `ALTER COLUMN ... SET STORAGE / SET COMPRESSION` for the columns of a
-/// relation whose storage is not its type's or whose compression is set.
+/// relation whose storage is not its type's or whose compression is set,
+/// and the persistence of its identity sequences.
 fn column_settings(shell: &Shell, columns: &[ColumnDef]) -> String {
     let mut sql = String::new();
     for column in columns {
@@ -267,6 +270,19 @@ fn column_settings(shell: &Shell, columns: &[ColumnDef]) -> String {
                 shell.name,
                 quote_ident(&column.name)
             ));
+        }
+        // An identity sequence's persistence is stated whenever either it or
+        // its table is unlogged: which one it gets by default changed
+        // within PostgreSQL 15.
+        if let Some(sequence) = &column.identity_sequence {
+            if column.identity_unlogged || shell.unlogged {
+                let persistence = if column.identity_unlogged {
+                    "UNLOGGED"
+                } else {
+                    "LOGGED"
+                };
+                sql.push_str(&format!("\nALTER SEQUENCE {sequence} SET {persistence};"));
+            }
         }
     }
     sql

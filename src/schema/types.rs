@@ -1,30 +1,25 @@
-//! User-defined types that dumped tables, views and functions use: enums,
-//! domains, composite and range types, each as DDL with the types it is
-//! built from. Array types stand for their element types; types an
-//! extension owns stand for the extension.
+//! User-defined types: enums, domains, composite, range and base types
+//! (`base_types`), and shell types. A base type, and a range type with a
+//! canonical function, come with a shell that their functions are
+//! created over before the type itself.
 
 use anyhow::{Context, Result};
 use tokio_postgres::{Client, Row};
 
+use super::base_types::base_ddl;
+use super::catalogs::Catalog;
 use super::comments::push_comment;
+use super::objects::{Batch, Defined};
 use crate::artifact::{ObjectKind, SchemaObject};
 
 /// What kind of type each of $1 is, what it is built on, and whose it is
 /// (the system's own types are left out: every database has them).
 const TYPE_INFO: &str = "
 SELECT t.oid, t.typtype::text AS kind, n.nspname, pg_catalog.format_type(t.oid, NULL) AS name,
-       EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid) AS is_array,
-       t.typelem, t.typbasetype,
+       t.typisdefined AS defined,
        COALESCE((SELECT c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid), '')
          AS relkind,
-       (SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) AS range_subtype,
-       (SELECT e.extname::text FROM pg_catalog.pg_depend d
-        JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-        WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
-         AS extension,
-       ARRAY(SELECT a.atttypid FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
-             ORDER BY a.attnum) AS attribute_types,
+       (SELECT r.rngcanonical <> 0 FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) AS canonical,
        CASE WHEN pg_catalog.obj_description(t.oid, 'pg_type') IS NOT NULL THEN
             pg_catalog.format('COMMENT ON %s %s IS %L',
                               CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
@@ -67,8 +62,10 @@ SELECT pg_catalog.string_agg(pg_catalog.format('%I %s', a.attname,
 FROM pg_catalog.pg_attribute a
 WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped";
 
-/// A range type's subtype, non-default operator class, collation and
-/// difference function, and whether it has a canonical function.
+/// A range type's subtype, non-default operator class, collation,
+/// canonical and difference functions, and its multirange type's name
+/// where it has one (PostgreSQL 14 and later), with the name the server
+/// would give it by default.
 const RANGE: &str = "
 SELECT pg_catalog.format_type(r.rngsubtype, NULL) AS subtype,
        CASE WHEN NOT opc.opcdefault THEN pg_catalog.format('%I.%I', opn.nspname, opc.opcname) END
@@ -78,90 +75,69 @@ SELECT pg_catalog.format_type(r.rngsubtype, NULL) AS subtype,
              FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
              WHERE co.oid = r.rngcollation) END AS collation,
        CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::regproc::text END AS subtype_diff,
-       r.rngcanonical <> 0 AS has_canonical
+       CASE WHEN r.rngcanonical <> 0 THEN r.rngcanonical::regproc::text END AS canonical,
+       (SELECT pg_catalog.format_type(m.oid, NULL) FROM pg_catalog.pg_type m
+        WHERE m.oid::text = pg_catalog.to_jsonb(r) ->> 'rngmultitypid') AS multirange,
+       (SELECT pg_catalog.format_type(m.oid, NULL) FROM pg_catalog.pg_type m
+        WHERE m.oid::text = pg_catalog.to_jsonb(r) ->> 'rngmultitypid'
+          AND m.typnamespace = t.typnamespace
+          AND m.typname = CASE WHEN pg_catalog.strpos(t.typname, 'range') > 0
+                               THEN pg_catalog.overlay(t.typname::text, 'multirange',
+                                                       pg_catalog.strpos(t.typname, 'range'), 5)
+                               ELSE t.typname || '_multirange' END) AS default_multirange
 FROM pg_catalog.pg_range r
+JOIN pg_catalog.pg_type t ON t.oid = r.rngtypid
 JOIN pg_catalog.pg_opclass opc ON opc.oid = r.rngsubopc
 JOIN pg_catalog.pg_namespace opn ON opn.oid = opc.opcnamespace
 JOIN pg_catalog.pg_type st ON st.oid = r.rngsubtype
 WHERE r.rngtypid = $1";
 
-/// A type's or a function's DDL, with the types it is built from that the
-/// catalog's dependencies do not record.
-#[derive(Debug)]
-pub(super) struct Defined {
-    pub oid: u32,
-    pub schema: String,
-    pub object: SchemaObject,
-    pub uses: Vec<u32>,
-    /// Names a table's row type: created after the tables.
-    pub late: bool,
-}
-
-/// What a batch of types comes to.
-#[derive(Debug, Default)]
-pub(super) struct TypesRead {
-    pub defined: Vec<Defined>,
-    /// Types to read next: array elements, and what defined types use.
-    pub more: Vec<u32>,
-    pub domains: Vec<u32>,
-    /// (array type, its element type).
-    pub arrays: Vec<(u32, u32)>,
-    pub extensions: Vec<String>,
-    pub warnings: Vec<String>,
-}
-
 /// How one type is carried.
 enum Carried {
-    /// As this DDL, built from these types.
-    Ddl(String, Vec<u32>),
-    /// With something else: a table's row type comes with its table.
-    Elsewhere,
+    /// As this DDL.
+    Ddl(String),
+    /// As this DDL, after a shell its functions are created over.
+    WithShell(String),
     /// Not at all, for the reason given.
     Not(String),
 }
 
 /// Read the types `oids`.
-pub(super) async fn read(client: &Client, oids: &[u32]) -> Result<TypesRead> {
-    let mut read = TypesRead::default();
+pub(super) async fn read(client: &Client, oids: &[u32]) -> Result<Batch> {
+    let mut batch = Batch::default();
     for row in client
         .query(TYPE_INFO, &[&oids])
         .await
         .context("cannot read types")?
     {
-        let oid: u32 = row.get("oid");
-        if let Some(extension) = row.get::<_, Option<String>>("extension") {
-            read.extensions.push(extension);
-            continue;
-        }
-        if row.get::<_, bool>("is_array") {
-            let element: u32 = row.get("typelem");
-            read.arrays.push((oid, element));
-            read.more.push(element);
-            continue;
-        }
+        let node = Catalog::Type.node(row.get("oid"));
         let name: String = row.get("name");
-        let (mut sql, uses) = match carried(client, &row, &name).await? {
-            Carried::Ddl(sql, uses) => (sql, uses),
-            Carried::Elsewhere => continue,
+        let (mut sql, shell) = match carried(client, &row, &name).await? {
+            Carried::Ddl(sql) => (sql, None),
+            Carried::WithShell(sql) => (sql, Some(shell(&name))),
             Carried::Not(warning) => {
-                read.warnings.push(warning);
+                batch.not_carried.push((node, warning));
                 continue;
             }
         };
-        if row.get::<_, String>("kind") == "d" {
-            read.domains.push(oid);
-        }
-        read.more.extend(&uses);
         push_comment(&mut sql, row.get("comment"));
-        read.defined.push(Defined {
-            oid,
-            schema: row.get("nspname"),
-            object: SchemaObject::new(ObjectKind::Type, name, None, sql),
-            uses,
-            late: false,
-        });
+        let object = SchemaObject::new(ObjectKind::Type, name, None, sql);
+        let mut defined = Defined::new(node, Some(row.get("nspname")), object);
+        defined.shell = shell;
+        batch.defined.push(defined);
     }
-    Ok(read)
+    Ok(batch)
+}
+
+/// `CREATE TYPE name;`: a placeholder that functions over the type can be
+/// created with, before the type is defined by them.
+fn shell(name: &str) -> SchemaObject {
+    SchemaObject::new(
+        ObjectKind::Type,
+        name.to_owned(),
+        None,
+        format!("CREATE TYPE {name};"),
+    )
 }
 
 /// How the type in `row` (a [`TYPE_INFO`] row) is carried.
@@ -176,12 +152,9 @@ async fn carried(client: &Client, row: &Row, name: &str) -> Result<Carried> {
                 "CREATE TYPE {name} AS ENUM ({});",
                 labels.unwrap_or_default()
             );
-            Carried::Ddl(sql, Vec::new())
+            Carried::Ddl(sql)
         }
-        ("d", _) => Carried::Ddl(
-            domain_ddl(client, oid, name).await?,
-            vec![row.get("typbasetype")],
-        ),
+        ("d", _) => Carried::Ddl(domain_ddl(client, oid, name).await?),
         ("c", "c") => {
             let typrelid: u32 = row.get("typrelid");
             let attributes: Option<String> =
@@ -190,16 +163,18 @@ async fn carried(client: &Client, row: &Row, name: &str) -> Result<Carried> {
                 "CREATE TYPE {name} AS ({});",
                 attributes.unwrap_or_default()
             );
-            Carried::Ddl(sql, row.get("attribute_types"))
+            Carried::Ddl(sql)
         }
-        ("c", _) | ("p" | "m", _) => Carried::Elsewhere,
-        ("r", _) => match range_ddl(client, oid, name).await? {
-            Ok(sql) => Carried::Ddl(sql, vec![row.get("range_subtype")]),
-            Err(warning) => Carried::Not(warning),
-        },
-        _ => Carried::Not(format!(
-            "type {name} is a base type defined in C; its definition is not carried"
-        )),
+        ("r", _) => {
+            let sql = range_ddl(client, oid, name).await?;
+            match row.get::<_, Option<bool>>("canonical") {
+                Some(true) => Carried::WithShell(sql),
+                _ => Carried::Ddl(sql),
+            }
+        }
+        ("b", _) => Carried::WithShell(base_ddl(client, oid, name).await?),
+        ("p", _) if !row.get::<_, bool>("defined") => Carried::Ddl(format!("CREATE TYPE {name};")),
+        _ => Carried::Not(format!("type {name} (kind {kind}) is not carried")),
     })
 }
 
@@ -237,29 +212,33 @@ async fn domain_ddl(client: &Client, oid: u32, name: &str) -> Result<String> {
     Ok(sql)
 }
 
-/// A range type's DDL, or the warning saying why it cannot be carried.
-async fn range_ddl(client: &Client, oid: u32, name: &str) -> Result<Result<String, String>> {
+/// A range type's DDL.
+async fn range_ddl(client: &Client, oid: u32, name: &str) -> Result<String> {
     let row = client
         .query_one(RANGE, &[&oid])
         .await
         .context("cannot read a range type")?;
-    if row.get::<_, bool>("has_canonical") {
-        return Ok(Err(format!(
-            "range type {name} has a canonical function, which needs a shell type; not carried"
-        )));
-    }
     let mut options = vec![format!("SUBTYPE = {}", row.get::<_, String>("subtype"))];
-    if let Some(opclass) = row.get::<_, Option<String>>("opclass") {
-        options.push(format!("SUBTYPE_OPCLASS = {opclass}"));
+    let optional = [
+        ("SUBTYPE_OPCLASS", "opclass"),
+        ("COLLATION", "collation"),
+        ("CANONICAL", "canonical"),
+        ("SUBTYPE_DIFF", "subtype_diff"),
+    ];
+    for (option, column) in optional {
+        if let Some(value) = row.get::<_, Option<String>>(column) {
+            options.push(format!("{option} = {value}"));
+        }
     }
-    if let Some(collation) = row.get::<_, Option<String>>("collation") {
-        options.push(format!("COLLATION = {collation}"));
+    let multirange: Option<String> = row.get("multirange");
+    if multirange.is_some() && row.get::<_, Option<String>>("default_multirange").is_none() {
+        options.push(format!(
+            "MULTIRANGE_TYPE_NAME = {}",
+            multirange.unwrap_or_default()
+        ));
     }
-    if let Some(diff) = row.get::<_, Option<String>>("subtype_diff") {
-        options.push(format!("SUBTYPE_DIFF = {diff}"));
-    }
-    Ok(Ok(format!(
+    Ok(format!(
         "CREATE TYPE {name} AS RANGE ({});",
         options.join(", ")
-    )))
+    ))
 }

@@ -39,15 +39,32 @@ WITH reads AS (
 )
 SELECT c.oid::regclass::text AS name, c.relkind = 'm' AS materialized, c.relispopulated AS populated,
        pg_catalog.pg_get_viewdef(c.oid) AS definition, c.reloptions::text[] AS options, n.nspname,
+       (SELECT pg_catalog.quote_ident(am.amname) FROM pg_catalog.pg_am am
+        WHERE am.oid = c.relam AND am.amname <> 'heap') AS access_method,
        ARRAY(SELECT x.refobjid FROM reads x ORDER BY x.refobjid) AS reads,
        ARRAY(SELECT x.refobjid::regclass::text FROM reads x ORDER BY x.refobjid) AS read_names
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.oid = $1";
 
-/// Indexes of materialized views $1.
+/// Indexes of materialized views $1, and their columns' storage and
+/// compression where set (`attcompression` is new in PostgreSQL 14: read
+/// through the row).
 const MATVIEW_INDEXES: &str = "
 SELECT i.indrelid, pg_catalog.pg_get_indexdef(i.indexrelid) AS definition
-FROM pg_catalog.pg_index i WHERE i.indrelid = ANY($1) ORDER BY 2";
+FROM pg_catalog.pg_index i WHERE i.indrelid = ANY($1)
+UNION ALL
+SELECT a.attrelid, pg_catalog.format('ALTER TABLE ONLY %s ALTER COLUMN %I SET %s', a.attrelid::regclass::text,
+         a.attname, setting)
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid,
+LATERAL (VALUES (CASE pg_catalog.to_jsonb(a) ->> 'attcompression' WHEN 'l' THEN 'COMPRESSION lz4'
+                                                                  WHEN 'p' THEN 'COMPRESSION pglz' END),
+                (CASE WHEN a.attstorage <> t.typstorage THEN
+                      'STORAGE ' || CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'
+                                                      WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END END))
+        AS s(setting)
+WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped AND s.setting IS NOT NULL
+ORDER BY 1, 2";
 
 #[derive(Debug, Default)]
 pub struct Views {
@@ -65,6 +82,8 @@ struct Candidate {
     populated: bool,
     definition: String,
     options: Option<Vec<String>>,
+    /// A materialized view's table access method other than heap.
+    access_method: Option<String>,
     schema: String,
     reads: Vec<u32>,
     read_names: Vec<String>,
@@ -103,6 +122,7 @@ pub async fn read(client: &Client, relation_oids: &[u32], whole: &[String]) -> R
                     populated: view.get("populated"),
                     definition: view.get("definition"),
                     options: view.get("options"),
+                    access_method: view.get("access_method"),
                     schema: view.get("nspname"),
                     reads: view.get("reads"),
                     read_names: view.get("read_names"),
@@ -159,8 +179,12 @@ fn view_object(candidate: Candidate) -> SchemaObject {
         (
             ObjectKind::MaterializedView,
             format!(
-                "CREATE MATERIALIZED VIEW {}{options} AS\n{definition}\nWITH {}DATA;",
+                "CREATE MATERIALIZED VIEW {}{}{options} AS\n{definition}\nWITH {}DATA;",
                 candidate.name,
+                candidate
+                    .access_method
+                    .map(|method| format!(" USING {method}"))
+                    .unwrap_or_default(),
                 if candidate.populated { "" } else { "NO " }
             ),
         )

@@ -136,9 +136,8 @@ fn data_only_restore_creates_nothing() {
 #[test]
 fn what_the_dump_cannot_carry_is_a_warning_in_output_and_manifest() {
     let src = TestDb::new("warn_src").with_sql(
-        "CREATE TABLE public.secret (id int PRIMARY KEY, owner_name text);
-         CREATE COLLATION public.plain (provider = libc, locale = 'C');
-         ALTER TABLE public.secret ALTER COLUMN owner_name TYPE text COLLATE public.plain;
+        "CREATE TABLE public.base (id int);
+         CREATE TABLE public.secret (id int PRIMARY KEY, owner_name text) INHERITS (public.base);
          CREATE TABLE public.other (id int);
          CREATE VIEW public.both AS SELECT s.id FROM public.secret s JOIN public.other o USING (id);",
     );
@@ -157,7 +156,7 @@ fn what_the_dump_cannot_carry_is_a_warning_in_output_and_manifest() {
     .ok();
     assert!(
         run.stderr.contains(
-            "seedpack: warning: column public.secret.owner_name uses collation public.plain, which is not carried"
+            "seedpack: warning: public.secret inherits from public.base, which the artifact does not hold"
         ),
         "{}",
         run.stderr
@@ -170,7 +169,7 @@ fn what_the_dump_cannot_carry_is_a_warning_in_output_and_manifest() {
     );
     let warnings = manifest_json(&path)["schema"]["warnings"].to_string();
     assert!(
-        warnings.contains("public.plain") && warnings.contains("public.other"),
+        warnings.contains("inherits from public.base") && warnings.contains("public.other"),
         "{warnings}"
     );
 }

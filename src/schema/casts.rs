@@ -1,0 +1,45 @@
+//! Casts and transforms: they belong to no schema, and come with the types
+//! and functions they connect.
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+
+use super::catalogs::Catalog;
+use super::objects::Ddl;
+
+/// Casts $1, as `CREATE CAST` spells them.
+const CASTS: &str = "
+SELECT c.oid, pg_catalog.format('CREATE CAST (%s AS %s) %s%s;',
+         pg_catalog.format_type(c.castsource, NULL), pg_catalog.format_type(c.casttarget, NULL),
+         CASE c.castmethod WHEN 'f' THEN 'WITH FUNCTION ' || c.castfunc::regprocedure::text
+                           WHEN 'i' THEN 'WITH INOUT' ELSE 'WITHOUT FUNCTION' END,
+         CASE c.castcontext WHEN 'a' THEN ' AS ASSIGNMENT' WHEN 'i' THEN ' AS IMPLICIT' ELSE '' END)
+         AS sql
+FROM pg_catalog.pg_cast c WHERE c.oid = ANY($1) ORDER BY 1";
+
+/// Transforms $1, as `CREATE TRANSFORM` spells them.
+const TRANSFORMS: &str = "
+SELECT x.oid, pg_catalog.format('CREATE TRANSFORM FOR %s LANGUAGE %I (%s);',
+         pg_catalog.format_type(x.trftype, NULL), l.lanname,
+         pg_catalog.array_to_string(ARRAY[
+           CASE WHEN x.trffromsql <> 0
+                THEN 'FROM SQL WITH FUNCTION ' || x.trffromsql::regprocedure::text END,
+           CASE WHEN x.trftosql <> 0
+                THEN 'TO SQL WITH FUNCTION ' || x.trftosql::regprocedure::text END], ', ')) AS sql
+FROM pg_catalog.pg_transform x JOIN pg_catalog.pg_language l ON l.oid = x.trflang
+WHERE x.oid = ANY($1) ORDER BY 1";
+
+/// The DDL of casts or transforms `oids`.
+pub(super) async fn read(client: &Client, catalog: Catalog, oids: &[u32]) -> Result<Vec<Ddl>> {
+    let query = match catalog {
+        Catalog::Cast => CASTS,
+        _ => TRANSFORMS,
+    };
+    Ok(client
+        .query(query, &[&oids])
+        .await
+        .context("cannot read casts and transforms")?
+        .iter()
+        .map(Ddl::from_row)
+        .collect())
+}
