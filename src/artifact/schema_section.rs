@@ -36,6 +36,10 @@ pub struct SchemaObject {
     /// Roles its DDL names (a policy's `TO`): the target must have them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// Only a superuser can create it (a function in an untrusted language
+    /// such as C, a base type, an operator class).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub superuser: bool,
 }
 
 /// A feature a statement needs and the first major that has it.
@@ -90,7 +94,14 @@ impl SchemaObject {
             needs: None,
             requires,
             roles: Vec::new(),
+            superuser: false,
         }
+    }
+
+    /// The same object, which only a superuser can create when `superuser`.
+    pub fn for_superuser(mut self, superuser: bool) -> Self {
+        self.superuser = superuser;
+        self
     }
 
     /// The same object, naming `roles`.

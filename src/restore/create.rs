@@ -147,6 +147,7 @@ impl CreatePlan {
         warnings.extend(drop_unmet_needs(client, &schema.objects, &mut create).await?);
         refuse_missing_roles(client, &schema.objects, &create).await?;
         refuse_uncreatable_extensions(client, &schema.objects, &create).await?;
+        refuse_superuser_objects(client, &schema.objects, &create).await?;
         Ok(Self { create, warnings })
     }
 
@@ -304,6 +305,45 @@ async fn refuse_uncreatable_extensions(
         "{}; have a superuser create {} in the target first",
         refused.join("; "),
         if refused.len() == 1 { "it" } else { "them" }
+    ))
+    .into())
+}
+
+/// Whether this session's role is a superuser.
+const IS_SUPERUSER: &str =
+    "SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user";
+
+/// Refuse, before any write, to restore when objects to create need a
+/// superuser (a function in C, a base type, an operator class) and this
+/// role is none, naming every one: a superuser creates them first, or
+/// `--skip-object` leaves them out.
+async fn refuse_superuser_objects(
+    client: &Client,
+    objects: &[SchemaObject],
+    create: &[usize],
+) -> Result<()> {
+    let needing: Vec<String> = create
+        .iter()
+        .map(|&i| &objects[i])
+        .filter(|o| o.superuser)
+        .map(|o| format!("{} {}", o.kind.label(), o.name))
+        .collect();
+    if needing.is_empty() {
+        return Ok(());
+    }
+    let superuser: bool = client
+        .query_one(IS_SUPERUSER, &[])
+        .await
+        .context("cannot check whether this role is a superuser")?
+        .get(0);
+    if superuser {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "only a superuser can create {}; have a superuser create {} in the target first, or leave {} out with --skip-object KIND:NAME",
+        needing.join(", "),
+        if needing.len() == 1 { "it" } else { "them" },
+        if needing.len() == 1 { "it" } else { "them" }
     ))
     .into())
 }

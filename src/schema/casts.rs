@@ -7,14 +7,16 @@ use tokio_postgres::Client;
 use super::catalogs::Catalog;
 use super::objects::Ddl;
 
-/// Casts $1, as `CREATE CAST` spells them.
+/// Casts $1, as `CREATE CAST` spells them. Only a superuser can declare
+/// two types binary coercible (`WITHOUT FUNCTION`).
 const CASTS: &str = "
 SELECT c.oid, pg_catalog.format('CREATE CAST (%s AS %s) %s%s;',
          pg_catalog.format_type(c.castsource, NULL), pg_catalog.format_type(c.casttarget, NULL),
          CASE c.castmethod WHEN 'f' THEN 'WITH FUNCTION ' || c.castfunc::regprocedure::text
                            WHEN 'i' THEN 'WITH INOUT' ELSE 'WITHOUT FUNCTION' END,
          CASE c.castcontext WHEN 'a' THEN ' AS ASSIGNMENT' WHEN 'i' THEN ' AS IMPLICIT' ELSE '' END)
-         AS sql
+         AS sql,
+       c.castmethod = 'b' AS superuser
 FROM pg_catalog.pg_cast c WHERE c.oid = ANY($1) ORDER BY 1";
 
 /// Transforms $1, as `CREATE TRANSFORM` spells them.
@@ -25,7 +27,8 @@ SELECT x.oid, pg_catalog.format('CREATE TRANSFORM FOR %s LANGUAGE %I (%s);',
            CASE WHEN x.trffromsql <> 0
                 THEN 'FROM SQL WITH FUNCTION ' || x.trffromsql::regprocedure::text END,
            CASE WHEN x.trftosql <> 0
-                THEN 'TO SQL WITH FUNCTION ' || x.trftosql::regprocedure::text END], ', ')) AS sql
+                THEN 'TO SQL WITH FUNCTION ' || x.trftosql::regprocedure::text END], ', ')) AS sql,
+       false AS superuser
 FROM pg_catalog.pg_transform x JOIN pg_catalog.pg_language l ON l.oid = x.trflang
 WHERE x.oid = ANY($1) ORDER BY 1";
 

@@ -26,7 +26,8 @@ SELECT c.oid, pg_catalog.format('CREATE COLLATION %I.%I (%s);', n.nspname, c.col
                 ELSE 'LC_COLLATE = ' || pg_catalog.quote_literal(j ->> 'collcollate')
                      || ', LC_CTYPE = ' || pg_catalog.quote_literal(j ->> 'collctype') END,
            CASE WHEN j ->> 'collicurules' IS NOT NULL
-                THEN 'RULES = ' || pg_catalog.quote_literal(j ->> 'collicurules') END], ', ')) AS sql
+                THEN 'RULES = ' || pg_catalog.quote_literal(j ->> 'collicurules') END], ', ')) AS sql,
+       false AS superuser
 FROM pg_catalog.pg_collation c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace,
 LATERAL pg_catalog.to_jsonb(c) AS j
@@ -37,7 +38,8 @@ const CONVERSIONS: &str = "
 SELECT c.oid, pg_catalog.format('CREATE %sCONVERSION %I.%I FOR %L TO %L FROM %s;',
          CASE WHEN c.condefault THEN 'DEFAULT ' ELSE '' END, n.nspname, c.conname,
          pg_catalog.pg_encoding_to_char(c.conforencoding), pg_catalog.pg_encoding_to_char(c.contoencoding),
-         c.conproc::regproc::text) AS sql
+         c.conproc::regproc::text) AS sql,
+       false AS superuser
 FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
 WHERE c.oid = ANY($1) ORDER BY 1";
 

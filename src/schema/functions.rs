@@ -10,11 +10,15 @@ use super::objects::{Batch, Defined};
 use crate::artifact::{ObjectKind, SchemaObject};
 
 /// Functions $1 outside the system schemas: identity (name and input
-/// types, as restore looks it up), definition, comment. An aggregate's
+/// types, as restore looks it up), definition, comment, and whether its
+/// language is untrusted (C, internal, plpython3u: only a superuser can
+/// create it). An aggregate's
 /// definition is put together from pg_aggregate, every option spelled out
 /// (the server has no deparser for it).
 const FUNCTION_INFO: &str = "
 SELECT p.oid, p.prokind::text AS kind, n.nspname,
+       p.prokind <> 'a' AND NOT COALESCE((SELECT l.lanpltrusted FROM pg_catalog.pg_language l
+                                          WHERE l.oid = p.prolang), false) AS untrusted,
        pg_catalog.format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.oidvectortypes(p.proargtypes))
          AS name,
        CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid)
@@ -83,7 +87,8 @@ pub(super) async fn read(client: &Client, oids: &[u32]) -> Result<Batch> {
         let definition: String = row.get("definition");
         let mut sql = format!("{};", definition.trim_end());
         push_comment(&mut sql, row.get("comment"));
-        let object = SchemaObject::new(ObjectKind::Function, row.get("name"), None, sql);
+        let object = SchemaObject::new(ObjectKind::Function, row.get("name"), None, sql)
+            .for_superuser(row.get("untrusted"));
         let node = Catalog::Function.node(row.get("oid"));
         batch
             .defined

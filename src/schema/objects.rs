@@ -44,15 +44,18 @@ pub(super) struct Ddl {
     pub oid: u32,
     pub sql: String,
     pub uses: Vec<Node>,
+    /// Only a superuser can create it.
+    pub superuser: bool,
 }
 
 impl Ddl {
-    /// From a row with `oid` and `sql`.
+    /// From a row with `oid`, `sql` and `superuser`.
     pub fn from_row(row: &Row) -> Self {
         Self {
             oid: row.get("oid"),
             sql: row.get("sql"),
             uses: Vec::new(),
+            superuser: row.get("superuser"),
         }
     }
 }
@@ -178,12 +181,19 @@ async fn identified(client: &Client, catalog: Catalog, oids: &[u32]) -> Result<B
         .map(|row| (row.get("oid"), row))
         .collect();
     let mut batch = Batch::default();
-    for Ddl { oid, mut sql, uses } in ddl {
+    for Ddl {
+        oid,
+        mut sql,
+        uses,
+        superuser,
+    } in ddl
+    {
         let Some(identity) = identities.remove(&oid) else {
             continue;
         };
         push_comment(&mut sql, identity.get("comment"));
-        let object = SchemaObject::new(kind(catalog), identity.get("identity"), None, sql);
+        let object = SchemaObject::new(kind(catalog), identity.get("identity"), None, sql)
+            .for_superuser(superuser);
         let mut defined = Defined::new(catalog.node(oid), identity.get("schema"), object);
         defined.uses = uses;
         batch.defined.push(defined);

@@ -2,6 +2,7 @@
 //! `CREATE OPERATOR FAMILY` (with its loose members) and `CREATE OPERATOR
 //! CLASS` spell them. A class is always created into its family, which is
 //! created first: a class named like its family would have made it anyway.
+//! Only a superuser can create classes and families.
 
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
@@ -28,7 +29,8 @@ SELECT o.oid, pg_catalog.format('CREATE OPERATOR %I.%s (%s);', n.nspname, o.oprn
            CASE WHEN o.oprrest <> 0 THEN 'RESTRICT = ' || o.oprrest::regproc::text END,
            CASE WHEN o.oprjoin <> 0 THEN 'JOIN = ' || o.oprjoin::regproc::text END,
            CASE WHEN o.oprcanmerge THEN 'MERGES' END,
-           CASE WHEN o.oprcanhash THEN 'HASHES' END], ', ')) AS sql
+           CASE WHEN o.oprcanhash THEN 'HASHES' END], ', ')) AS sql,
+       false AS superuser
 FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
 WHERE o.oid = ANY($1) AND o.oprcode <> 0 ORDER BY 1";
 
@@ -135,6 +137,7 @@ async fn families(client: &Client, oids: &[u32]) -> Result<Vec<Ddl>> {
                 oid,
                 sql,
                 uses: Vec::new(),
+                superuser: true,
             }
         })
         .collect())
@@ -163,6 +166,7 @@ async fn classes(client: &Client, oids: &[u32]) -> Result<Vec<Ddl>> {
                 oid,
                 sql: format!("{}{};", row.get::<_, String>("head"), list.join(", ")),
                 uses: vec![Catalog::OperatorFamily.node(row.get("opcfamily"))],
+                superuser: true,
             }
         })
         .collect())

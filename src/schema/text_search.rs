@@ -1,5 +1,6 @@
 //! Text search parsers, templates, dictionaries and configurations, the
-//! last with their token mappings.
+//! last with their token mappings. Only a superuser can create parsers
+//! and templates.
 
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
@@ -14,7 +15,8 @@ SELECT p.oid, pg_catalog.format('CREATE TEXT SEARCH PARSER %I.%I (%s);', n.nspna
            'START = ' || p.prsstart::regproc::text, 'GETTOKEN = ' || p.prstoken::regproc::text,
            'END = ' || p.prsend::regproc::text, 'LEXTYPES = ' || p.prslextype::regproc::text,
            CASE WHEN p.prsheadline <> 0 THEN 'HEADLINE = ' || p.prsheadline::regproc::text END],
-           ', ')) AS sql
+           ', ')) AS sql,
+       true AS superuser
 FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace
 WHERE p.oid = ANY($1) ORDER BY 1";
 
@@ -23,7 +25,8 @@ const TEMPLATES: &str = "
 SELECT t.oid, pg_catalog.format('CREATE TEXT SEARCH TEMPLATE %I.%I (%s);', n.nspname, t.tmplname,
          pg_catalog.array_to_string(ARRAY[
            CASE WHEN t.tmplinit <> 0 THEN 'INIT = ' || t.tmplinit::regproc::text END,
-           'LEXIZE = ' || t.tmpllexize::regproc::text], ', ')) AS sql
+           'LEXIZE = ' || t.tmpllexize::regproc::text], ', ')) AS sql,
+       true AS superuser
 FROM pg_catalog.pg_ts_template t JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace
 WHERE t.oid = ANY($1) ORDER BY 1";
 
@@ -31,7 +34,8 @@ WHERE t.oid = ANY($1) ORDER BY 1";
 const DICTIONARIES: &str = "
 SELECT d.oid, pg_catalog.format('CREATE TEXT SEARCH DICTIONARY %I.%I (TEMPLATE = %I.%I%s);',
          n.nspname, d.dictname, tn.nspname, t.tmplname,
-         COALESCE(', ' || d.dictinitoption, '')) AS sql
+         COALESCE(', ' || d.dictinitoption, '')) AS sql,
+       false AS superuser
 FROM pg_catalog.pg_ts_dict d
 JOIN pg_catalog.pg_namespace n ON n.oid = d.dictnamespace
 JOIN pg_catalog.pg_ts_template t ON t.oid = d.dicttemplate
@@ -52,7 +56,8 @@ SELECT c.oid,
                                                        ORDER BY x.mapseqno) AS dictionaries
                           FROM pg_catalog.pg_ts_config_map x WHERE x.mapcfg = c.oid
                           GROUP BY x.maptokentype) m
-                    JOIN pg_catalog.ts_token_type(c.cfgparser) t ON t.tokid = m.token), '') AS sql
+                    JOIN pg_catalog.ts_token_type(c.cfgparser) t ON t.tokid = m.token), '') AS sql,
+       false AS superuser
 FROM pg_catalog.pg_ts_config c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace
 JOIN pg_catalog.pg_ts_parser p ON p.oid = c.cfgparser

@@ -121,7 +121,9 @@ pub(super) async fn read(client: &Client, oids: &[u32]) -> Result<Batch> {
             }
         };
         push_comment(&mut sql, row.get("comment"));
-        let object = SchemaObject::new(ObjectKind::Type, name, None, sql);
+        // Only a superuser can create a base type.
+        let object = SchemaObject::new(ObjectKind::Type, name, None, sql)
+            .for_superuser(row.get::<_, String>("kind") == "b");
         let mut defined = Defined::new(node, Some(row.get("nspname")), object);
         defined.shell = shell;
         batch.defined.push(defined);

@@ -19,6 +19,7 @@
 //! - `commands`:  verify, inspect and plan as users run them
 //! - `sandbox`:   seedpack sandbox: a throwaway server, the artifact restored and checked
 //! - `fidelity`:  minimal repros of what real schemas broke, restored into empty databases
+//! - `objects`:   operators, casts, collations, text search, base types; superuser-only objects refused up front
 //! - `schema`:    restore into empty databases, schema-only and data-only, warnings
 //! - `export`:    SQL scripts that psql restores as seedpack restore does
 //! - `parallel`:  dump --jobs splits tables by key range and keeps the bytes; --no-order
@@ -41,6 +42,7 @@ mod export;
 mod faults;
 mod fidelity;
 mod hostile;
+mod objects;
 mod parallel;
 mod refusals;
 mod roundtrip;
