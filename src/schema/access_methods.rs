@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use super::objects::Ddl;
+use super::defined::Ddl;
 
 /// Access methods $1, as `CREATE ACCESS METHOD` spells them.
 const ACCESS_METHODS: &str = "

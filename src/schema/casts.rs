@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::catalogs::Catalog;
-use super::objects::Ddl;
+use super::defined::Ddl;
 
 /// Casts $1, as `CREATE CAST` spells them. Only a superuser can declare
 /// two types binary coercible (`WITHOUT FUNCTION`).

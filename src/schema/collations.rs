@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::catalogs::Catalog;
-use super::objects::Ddl;
+use super::defined::Ddl;
 
 /// Collations $1, as `CREATE COLLATION` spells them. The ICU (or builtin)
 /// locale is `colllocale` from 17, `colliculocale` in 15 and 16, and

@@ -6,7 +6,7 @@ use tokio_postgres::Client;
 
 use super::catalogs::Catalog;
 use super::comments::push_comment;
-use super::objects::{Batch, Defined};
+use super::defined::{Batch, Defined};
 use crate::artifact::{ObjectKind, SchemaObject};
 
 /// Functions $1 outside the system schemas: identity (name and input

@@ -15,6 +15,7 @@ mod catalogs;
 mod collations;
 mod comments;
 mod constraints;
+mod defined;
 mod extensions;
 mod functions;
 mod indexes;

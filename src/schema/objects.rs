@@ -1,6 +1,6 @@
-//! Objects other than relations, as a dump reads them: what one comes to
-//! (`Defined`), which of them whole schemas hold, and the reader for each
-//! catalog (types, functions, operators, casts, collations, text search).
+//! Objects other than relations: which of them whole schemas hold, and
+//! the reader for each catalog (types, functions, operators, casts,
+//! collations, text search, access methods), named and commented alike.
 
 use std::collections::HashMap;
 
@@ -9,56 +9,9 @@ use tokio_postgres::{Client, Row};
 
 use super::catalogs::{Catalog, Node};
 use super::comments::push_comment;
+use super::defined::{Batch, Ddl, Defined};
 use super::{access_methods, casts, collations, functions, operators, text_search, types};
 use crate::artifact::{ObjectKind, SchemaObject};
-
-/// An object's DDL, and what it uses that `pg_depend` does not record.
-#[derive(Debug)]
-pub(super) struct Defined {
-    pub node: Node,
-    /// The schema it lives in (casts and transforms have none).
-    pub schema: Option<String>,
-    pub object: SchemaObject,
-    pub uses: Vec<Node>,
-    /// A base type's (or a range's with a canonical function) shell,
-    /// `CREATE TYPE name;`, which its functions are created over.
-    pub shell: Option<SchemaObject>,
-}
-
-impl Defined {
-    pub fn new(node: Node, schema: Option<String>, object: SchemaObject) -> Self {
-        Self {
-            node,
-            schema,
-            object,
-            uses: Vec::new(),
-            shell: None,
-        }
-    }
-}
-
-/// One object's DDL, as a reader of its catalog writes it, and what it is
-/// created into (an operator class's family).
-#[derive(Debug)]
-pub(super) struct Ddl {
-    pub oid: u32,
-    pub sql: String,
-    pub uses: Vec<Node>,
-    /// Only a superuser can create it.
-    pub superuser: bool,
-}
-
-impl Ddl {
-    /// From a row with `oid`, `sql` and `superuser`.
-    pub fn from_row(row: &Row) -> Self {
-        Self {
-            oid: row.get("oid"),
-            sql: row.get("sql"),
-            uses: Vec::new(),
-            superuser: row.get("superuser"),
-        }
-    }
-}
 
 /// Objects $2 of catalog $1 as the server identifies them (the name a
 /// restore looks them up by), their schema, and their comment as a
@@ -75,14 +28,6 @@ SELECT u.oid, i.identity, i.schema,
 FROM unnest($2::oid[]) AS u(oid),
 LATERAL pg_catalog.pg_identify_object($1, u.oid, 0) AS i
 ORDER BY 1";
-
-/// What a batch of one catalog's objects comes to.
-#[derive(Debug, Default)]
-pub(super) struct Batch {
-    pub defined: Vec<Defined>,
-    /// Objects it cannot carry, each with a sentence naming it and why.
-    pub not_carried: Vec<(Node, String)>,
-}
 
 /// The user objects of schemas $1 in every catalog a dump carries, but
 /// those an extension owns and those internal to another object (array

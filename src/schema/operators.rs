@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::catalogs::Catalog;
-use super::objects::Ddl;
+use super::defined::Ddl;
 
 /// Operators $1. A commutator or negator not created yet becomes a shell
 /// operator that its own `CREATE OPERATOR` fills in later; shell operators

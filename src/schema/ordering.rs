@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::catalogs::{Catalog, Node};
-use super::objects::Defined;
+use super::defined::Defined;
 use crate::artifact::SchemaObject;
 use crate::graph::{self, Edge};
 

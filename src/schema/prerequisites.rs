@@ -17,8 +17,9 @@ use anyhow::{bail, Context, Result};
 use tokio_postgres::Client;
 
 use super::catalogs::{Catalog, Node, RELATION_CLASS};
+use super::defined::Defined;
 use super::extensions;
-use super::objects::{self, Defined};
+use super::objects;
 use super::ordering::{self, Target as Resolved};
 use crate::artifact::SchemaObject;
 

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::catalogs::Catalog;
-use super::objects::Ddl;
+use super::defined::Ddl;
 
 /// Text search parsers $1.
 const PARSERS: &str = "

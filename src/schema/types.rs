@@ -9,7 +9,7 @@ use tokio_postgres::{Client, Row};
 use super::base_types::base_ddl;
 use super::catalogs::Catalog;
 use super::comments::push_comment;
-use super::objects::{Batch, Defined};
+use super::defined::{Batch, Defined};
 use crate::artifact::{ObjectKind, SchemaObject};
 
 /// What kind of type each of $1 is, what it is built on, and whose it is

@@ -28,6 +28,7 @@
 //! - `tls`:       sslmodes through rustls against a TLS-only cluster with test certificates
 //! - `visibility`: what a transaction older than a replace sees: new data everywhere, or old (--mvcc-safe)
 //! - `versions`:  dump from the oldest and newest majors, restore into the others (run by .ci/run)
+//! - `regression`: PostgreSQL's regression database restores as pg_dump sees it (run by .ci/run)
 
 mod support;
 
@@ -45,6 +46,7 @@ mod hostile;
 mod objects;
 mod parallel;
 mod refusals;
+mod regression;
 mod roundtrip;
 mod sandbox;
 mod schema;

@@ -1,0 +1,191 @@
+//! PostgreSQL's own regression database, the torture test pg_dump and
+//! pg_upgrade are held to, dumped as superuser and restored into an empty
+//! database: `pg_dump --schema-only` of both must be the same but for what
+//! the dump says it leaves out (each listed below with why), the data must
+//! match the artifact exactly, and every sequence must end where it was.
+//!
+//! Needs the database `scripts/regression-db.sh` builds (the server's
+//! Debian source package, `pg_regress`, a few minutes, root for apt), so it
+//! is `#[ignore]`d in a plain `cargo test`; `.ci/run` builds it and runs
+//! this with `SEEDPACK_TEST_REGRESSION_URL` set.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::cluster::{find_bindir, psql};
+use crate::support::{scratch, seedpack};
+
+/// pg_dump entry types a dump deliberately leaves out, and why; the dump
+/// warns about each such object by the name pg_dump gives it.
+const LEFT_OUT: [(&str, &str); 5] = [
+    (
+        "FOREIGN DATA WRAPPER",
+        "a wrapper describes the source's network, not its data",
+    ),
+    ("SERVER", "a foreign server describes the source's network"),
+    (
+        "PUBLICATION",
+        "publications configure the source's replication",
+    ),
+    ("PUBLICATION TABLE", "part of a publication"),
+    ("PUBLICATION TABLES IN SCHEMA", "part of a publication"),
+];
+
+/// The warning word for an entry type that names an object of its own.
+fn warned_as(entry_type: &str) -> Option<&'static str> {
+    match entry_type {
+        "FOREIGN DATA WRAPPER" => Some("foreign-data wrapper"),
+        "SERVER" => Some("server"),
+        "PUBLICATION" => Some("publication"),
+        _ => None,
+    }
+}
+
+#[test]
+#[ignore = "needs PostgreSQL's regression database, which scripts/regression-db.sh builds (minutes, root for apt); .ci/run builds it and runs this"]
+fn the_regression_database_restores_into_an_empty_database_as_pg_dump_sees_it() {
+    let source = std::env::var("SEEDPACK_TEST_REGRESSION_URL").unwrap_or_else(|_| {
+        panic!(
+            "SEEDPACK_TEST_REGRESSION_URL is not set: run eval \"$(bash scripts/regression-db.sh)\" \
+             and pass its REGRESSION_URL (as .ci/run does)"
+        )
+    });
+    let (base, _) = source.rsplit_once('/').expect("a URL ending in a database");
+    let name = format!("regression_restored_{}", std::process::id());
+    let target = format!("{base}/{name}");
+    let psql_path = find_bindir().join("psql");
+    let admin = format!("{base}/postgres");
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name} TEMPLATE template0"),
+    ] {
+        psql(&psql_path, &admin, &statement).expect("a target database");
+    }
+
+    let dir = scratch();
+    let artifact = dir.path().join("regression.seedpack");
+    let artifact_arg = artifact.to_str().unwrap();
+    let dumped = seedpack(&["dump", "--dsn", &source, "-o", artifact_arg])
+        .run()
+        .ok();
+    seedpack(&[
+        "restore",
+        "--yes",
+        "-q",
+        "-f",
+        artifact_arg,
+        "--dsn",
+        &target,
+    ])
+    .run()
+    .ok();
+
+    let before = entries(&schema_of(&source));
+    let after = entries(&schema_of(&target));
+    let mut unexplained = Vec::new();
+    for (entry, count) in &before {
+        let restored = after.get(entry).copied().unwrap_or(0);
+        if restored == *count {
+            continue;
+        }
+        let entry_type = entry_type(entry);
+        match LEFT_OUT.iter().find(|(kind, _)| *kind == entry_type) {
+            Some(_) if restored == 0 => {
+                if let Some(word) = warned_as(entry_type) {
+                    let name = entry_name(entry);
+                    assert!(
+                        dumped
+                            .stderr
+                            .contains(&format!("warning: {word} {name} is not carried")),
+                        "{word} {name} is left out without a warning:\n{}",
+                        dumped.stderr
+                    );
+                }
+            }
+            _ => unexplained.push(format!("only in the source:\n{entry}")),
+        }
+    }
+    for entry in after.keys().filter(|e| !before.contains_key(*e)) {
+        unexplained.push(format!("only in the target:\n{entry}"));
+    }
+    assert!(
+        unexplained.is_empty(),
+        "pg_dump --schema-only differs:\n{}",
+        unexplained.join("\n\n")
+    );
+
+    // Every table's data as the artifact holds it, and every sequence where it was.
+    seedpack(&[
+        "check",
+        "-f",
+        artifact_arg,
+        "--dsn",
+        &target,
+        "--mode",
+        "exact",
+    ])
+    .run()
+    .ok();
+    const SEQUENCES: &str = "SELECT string_agg(schemaname || '.' || sequencename || ' '
+                                               || coalesce(last_value::text, '-'), E'\\n'
+                                               ORDER BY schemaname, sequencename)
+                             FROM pg_sequences WHERE schemaname <> 'seedpack'";
+    assert_eq!(
+        psql(&psql_path, &target, SEQUENCES).unwrap(),
+        psql(&psql_path, &source, SEQUENCES).unwrap()
+    );
+    psql(&psql_path, &admin, &format!("DROP DATABASE {name}")).expect("dropped");
+}
+
+/// `pg_dump --schema-only` of `url`, owners, privileges and seedpack's
+/// own bookkeeping left out, and without the per-run `\restrict` keys.
+fn schema_of(url: &str) -> String {
+    let pg_dump = find_bindir().join("pg_dump");
+    let output = Command::new(Path::new(&pg_dump))
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--exclude-schema=seedpack",
+            url,
+        ])
+        .output()
+        .expect("pg_dump runs");
+    assert!(
+        output.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| !line.starts_with("\\restrict") && !line.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// pg_dump's output as its entries (from one `-- Name:` header to the
+/// next comment block), counted.
+fn entries(dump: &str) -> BTreeMap<String, usize> {
+    let mut counted = BTreeMap::new();
+    for block in dump.split("\n--\n-- ") {
+        if let Some(entry) = block.strip_prefix("Name: ") {
+            let entry = entry.trim().trim_end_matches("--").trim();
+            *counted.entry(entry.to_owned()).or_insert(0) += 1;
+        }
+    }
+    counted
+}
+
+/// An entry's `Type:`, from its header `NAME; Type: TYPE; Schema: ...`.
+fn entry_type(entry: &str) -> &str {
+    entry
+        .split("; Type: ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or("")
+}
+
+fn entry_name(entry: &str) -> &str {
+    entry.split(';').next().unwrap_or("")
+}
