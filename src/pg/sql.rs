@@ -215,6 +215,15 @@ pub fn set_trigger_state(relation: &QualifiedName, trigger: &str, state: Trigger
     )
 }
 
+/// Force row-level security on one relation's owner, or stop forcing it.
+pub fn force_row_security(relation: &QualifiedName, force: bool) -> String {
+    format!(
+        "ALTER TABLE ONLY {} {}FORCE ROW LEVEL SECURITY",
+        relation.quoted(),
+        if force { "" } else { "NO " }
+    )
+}
+
 /// A trigger's `tgenabled` state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TriggerState {

@@ -15,7 +15,7 @@ use super::merge;
 use super::merge_plan::MergePlan;
 use super::target::{self, Target};
 use super::visibility::Loading;
-use super::{constraints, load};
+use super::{constraints, load, row_security};
 use crate::artifact::{ArtifactReader, Manifest, Phase, SchemaSection, TableKind};
 use crate::catalog::ForeignKey;
 use crate::config::RestoreConfig;
@@ -75,6 +75,8 @@ pub(super) async fn apply(
         return Ok(Vec::new());
     }
     target::check_sequences(client, manifest).await?;
+    let names: Vec<&QualifiedName> = manifest.tables.iter().map(|t| &t.name).collect();
+    let mut unforced = row_security::unforce(client, &names).await?;
     let suspended = suspend(client, prepared, replace).await?;
     if !replace {
         // Ahead of the rows that use them, so that the target's own inserts
@@ -102,7 +104,11 @@ pub(super) async fn apply(
     if replace {
         constraints::set_sequences(client, &manifest.sequences).await?;
     }
-    count(client, manifest, target, prepared, changed).await
+    // Tables just created may force row-level security now.
+    unforced.extend(row_security::unforce(client, &names).await?);
+    let counts = count(client, manifest, target, prepared, changed).await?;
+    row_security::force_again(client, &unforced).await?;
+    Ok(counts)
 }
 
 /// Take out of the way what the load must not trip over; returns the

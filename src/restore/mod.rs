@@ -27,6 +27,7 @@ mod create;
 mod load;
 mod merge;
 mod merge_plan;
+mod row_security;
 mod target;
 mod visibility;
 

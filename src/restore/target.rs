@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::compat::check_columns;
+use super::row_security;
 use crate::artifact::Manifest;
 use crate::catalog::{self, ForeignKey, Leaf, Table, Trigger};
 use crate::error::Error;
@@ -106,9 +107,14 @@ impl Target {
             catalog::leaves(client, &partitioned).await?
         };
 
+        let names: Vec<&QualifiedName> = tables.iter().map(|t| &t.name).collect();
+        let forced = row_security::forced(client, &names).await?;
         let mut row_counts = Vec::with_capacity(manifest.tables.len());
         for entry in &manifest.tables {
             row_counts.push(match tables.iter().find(|t| t.name == entry.name) {
+                Some(table) if forced.contains(&table.name) => Some(
+                    row_security::count_unforced(client, &table.name, table.has_children).await?,
+                ),
                 Some(table) => Some(count_rows(client, &table.name, table.has_children).await?),
                 None => None,
             });

@@ -5,7 +5,7 @@
 //! needs but no dump can carry fails the dump.
 
 use crate::support::cluster::OWNER;
-use crate::support::{dump, restore, scratch, seedpack, TestDb};
+use crate::support::{dump, restore, scratch, seedpack, url_password, TestDb};
 
 #[test]
 fn operators_casts_collations_conversions_and_text_search_objects_are_carried() {
@@ -117,7 +117,7 @@ fn objects_only_a_superuser_can_create_are_refused_before_any_write_and_restore_
 
     // As a superuser: restored exactly, and the type and its index work.
     let url = dst.admin_url();
-    let password = admin_password(&url);
+    let password = url_password(&url);
     seedpack(&[
         "restore",
         "--yes",
@@ -165,17 +165,4 @@ fn a_carried_object_needing_what_no_dump_carries_fails_the_dump() {
         .expect_code(1);
     assert!(run.stderr.contains("language my_plpgsql"), "{}", run.stderr);
     assert!(!path.exists(), "no artifact is written");
-}
-
-/// The password in a `postgresql://user:password@host/db` URL.
-fn admin_password(url: &str) -> String {
-    let credentials = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('@'))
-        .map(|(credentials, _)| credentials)
-        .unwrap_or_default();
-    credentials
-        .split_once(':')
-        .map(|(_, password)| password.to_owned())
-        .unwrap_or_default()
 }

@@ -9,11 +9,8 @@
 //! is `#[ignore]`d in a plain `cargo test`; `.ci/run` builds it and runs
 //! this with `SEEDPACK_TEST_REGRESSION_URL` set.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
-
 use crate::support::cluster::{find_bindir, psql};
+use crate::support::pg_dump::{entries, schema_only};
 use crate::support::{scratch, seedpack};
 
 /// pg_dump entry types a dump deliberately leaves out, and why; the dump
@@ -81,8 +78,13 @@ fn the_regression_database_restores_into_an_empty_database_as_pg_dump_sees_it() 
     .run()
     .ok();
 
-    let before = entries(&schema_of(&source));
-    let after = entries(&schema_of(&target));
+    let major: u32 = psql(&psql_path, &source, "SHOW server_version_num")
+        .expect("the server's version")
+        .parse::<u32>()
+        .expect("a number")
+        / 10000;
+    let before = entries(&schema_only(&source, &psql_path, major));
+    let after = entries(&schema_only(&target, &psql_path, major));
     let mut unexplained = Vec::new();
     for (entry, count) in &before {
         let restored = after.get(entry).copied().unwrap_or(0);
@@ -136,45 +138,6 @@ fn the_regression_database_restores_into_an_empty_database_as_pg_dump_sees_it() 
         psql(&psql_path, &source, SEQUENCES).unwrap()
     );
     psql(&psql_path, &admin, &format!("DROP DATABASE {name}")).expect("dropped");
-}
-
-/// `pg_dump --schema-only` of `url`, owners, privileges and seedpack's
-/// own bookkeeping left out, and without the per-run `\restrict` keys.
-fn schema_of(url: &str) -> String {
-    let pg_dump = find_bindir().join("pg_dump");
-    let output = Command::new(Path::new(&pg_dump))
-        .args([
-            "--schema-only",
-            "--no-owner",
-            "--no-privileges",
-            "--exclude-schema=seedpack",
-            url,
-        ])
-        .output()
-        .expect("pg_dump runs");
-    assert!(
-        output.status.success(),
-        "pg_dump failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|line| !line.starts_with("\\restrict") && !line.starts_with("\\unrestrict"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// pg_dump's output as its entries (from one `-- Name:` header to the
-/// next comment block), counted.
-fn entries(dump: &str) -> BTreeMap<String, usize> {
-    let mut counted = BTreeMap::new();
-    for block in dump.split("\n--\n-- ") {
-        if let Some(entry) = block.strip_prefix("Name: ") {
-            let entry = entry.trim().trim_end_matches("--").trim();
-            *counted.entry(entry.to_owned()).or_insert(0) += 1;
-        }
-    }
-    counted
 }
 
 /// An entry's `Type:`, from its header `NAME; Type: TYPE; Schema: ...`.

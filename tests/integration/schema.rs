@@ -2,8 +2,10 @@
 //! what is missing, `--schema-only` and `--data-only`, and warnings.
 
 use crate::roundtrip::fixture_pair;
+use crate::support::pg_dump::{entries, missing, schema_only};
 use crate::support::{
-    dump, dump_with, fixture, manifest_json, restore, restore_with, scratch, seedpack, TestDb,
+    dump, dump_command, dump_with, fixture, manifest_json, restore, restore_with, scratch,
+    seedpack, TestDb,
 };
 
 /// A source database holding `schema` and `data`, and an empty target.
@@ -368,4 +370,130 @@ fn foreign_keys_to_tables_outside_the_dump_are_carried_and_recreated_where_they_
     let run = restore_with(&partial, &artifact, &["--quiet"]).expect_code(1);
     assert!(run.stderr.contains("member_user"), "{}", run.stderr);
     assert_eq!(partial.snapshot(), before);
+}
+
+#[test]
+fn a_saas_schema_restores_as_pg_dump_sees_it_for_another_non_superuser() {
+    // Trigram and btree_gist indexes, row-level security, an aggregate a
+    // view uses, functions no table uses: restored into an empty database
+    // owned by a second non-superuser role, pg_dump sees the same schema.
+    let src = TestDb::new("saas_src")
+        .with_sql(&fixture("saas_schema.sql"))
+        .with_sql(&fixture("saas_data.sql"));
+    let (other, password) = other_owner(src.cluster);
+    let dst = TestDb::new("saas_dst");
+    dst.admin_sql(&format!("ALTER DATABASE {} OWNER TO {other}", dst.name));
+    let dir = scratch();
+    // FORCE ROW LEVEL SECURITY holds the owner to the policies: the dump
+    // runs as a role that bypasses them (here the superuser), as
+    // production dumps do; the owner's own is refused, as pg_dump's is.
+    let owners = dump_command(&src, &dir.path().join("owner.seedpack"), &[]).run();
+    assert_eq!(owners.code, 1, "{}", owners.stderr);
+    assert!(
+        owners.stderr.contains("row-level security"),
+        "{}",
+        owners.stderr
+    );
+    let artifact = dir.path().join("saas.seedpack");
+    let admin = src.admin_url();
+    seedpack(&[
+        "dump",
+        "-q",
+        "--include-migration-tables",
+        "--dsn",
+        &admin,
+        "-o",
+        artifact.to_str().unwrap(),
+    ])
+    .secret(&crate::support::url_password(&admin))
+    .run()
+    .ok();
+    let url = format!(
+        "postgresql://{other}:{password}@{}:{}/{}",
+        src.cluster.host, src.cluster.port, dst.name
+    );
+    seedpack(&[
+        "restore",
+        "--yes",
+        "-q",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &url,
+    ])
+    .secret(&password)
+    .run()
+    .ok();
+    let major: u32 = src.sql("SHOW server_version_num").parse::<u32>().unwrap() / 10000;
+    let psql = &src.cluster.psql;
+    let before = entries(&schema_only(&src.url(), psql, major));
+    let after = entries(&schema_only(&dst.admin_url(), psql, major));
+    let mut differences = missing(&before, &after, "only in the source");
+    differences.extend(missing(&after, &before, "only in the target"));
+    assert!(differences.is_empty(), "{}", differences.join("\n\n"));
+    // The restored role owns it all, and the policies hold for it.
+    assert_eq!(
+        dst.admin_sql(
+            "SELECT string_agg(DISTINCT pg_get_userbyid(relowner), ',') FROM pg_class
+             WHERE relnamespace = 'app'::regnamespace"
+        ),
+        other
+    );
+    assert_eq!(
+        dst.admin_sql(&format!(
+            "SET ROLE {other}; SET app.tenant = '1'; SELECT count(*) FROM app.bookings"
+        )),
+        "2"
+    );
+    assert_eq!(
+        dst.admin_sql(
+            "SELECT string_agg(name, ',' ORDER BY name) FROM app.users WHERE name % 'Ada Lovelac'"
+        ),
+        "Ada Lovelace"
+    );
+    assert_eq!(
+        dst.admin_sql("SELECT rooms FROM app.room_names WHERE slug = 'acme'"),
+        "Attic, Basement"
+    );
+    // Applied again over the data, by the owner: the forced tables load
+    // whole and are forced again at the commit.
+    dst.admin_sql("DELETE FROM app.bookings WHERE tenant_id = 2");
+    seedpack(&[
+        "restore",
+        "--yes",
+        "-q",
+        "--data-only",
+        "--force",
+        "-f",
+        artifact.to_str().unwrap(),
+        "--dsn",
+        &url,
+    ])
+    .secret(&password)
+    .run()
+    .ok();
+    assert_eq!(
+        dst.admin_sql(
+            "SELECT count(*) || ' ' || bool_and(c.relforcerowsecurity) FROM app.bookings,
+             pg_class c WHERE c.oid = 'app.bookings'::regclass"
+        ),
+        "3 true"
+    );
+}
+
+/// A second non-superuser role that may log in, and its password.
+fn other_owner(cluster: &crate::support::Cluster) -> (String, String) {
+    let name = "seedpack_other_owner".to_owned();
+    let password = format!("pw{}", std::process::id());
+    cluster
+        .admin_sql(&format!(
+            "DO $$ BEGIN
+               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN
+                 CREATE ROLE {name} LOGIN NOSUPERUSER;
+               END IF;
+             END $$;
+             ALTER ROLE {name} PASSWORD '{password}';"
+        ))
+        .expect("a second owner role");
+    (name, password)
 }

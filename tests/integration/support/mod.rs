@@ -4,6 +4,7 @@
 pub mod blocking;
 pub mod cluster;
 pub mod forge;
+pub mod pg_dump;
 pub mod readers;
 pub mod tar_layout;
 
@@ -418,6 +419,19 @@ pub fn dump_command(db: &TestDb, path: &Path, extra: &[&str]) -> Seedpack {
     ];
     args.extend(extra);
     seedpack(&args).secret(&db.cluster.owner_password)
+}
+
+/// The password in a `postgresql://user:password@host/db` URL, or "".
+pub fn url_password(url: &str) -> String {
+    let credentials = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .map(|(credentials, _)| credentials)
+        .unwrap_or_default();
+    credentials
+        .split_once(':')
+        .map(|(_, password)| password.to_owned())
+        .unwrap_or_default()
 }
 
 /// Dump `db` into `dir/name.seedpack` and return the path.
