@@ -107,18 +107,7 @@ impl Target {
             catalog::leaves(client, &partitioned).await?
         };
 
-        let names: Vec<&QualifiedName> = tables.iter().map(|t| &t.name).collect();
-        let forced = row_security::forced(client, &names).await?;
-        let mut row_counts = Vec::with_capacity(manifest.tables.len());
-        for entry in &manifest.tables {
-            row_counts.push(match tables.iter().find(|t| t.name == entry.name) {
-                Some(table) if forced.contains(&table.name) => Some(
-                    row_security::count_unforced(client, &table.name, table.has_children).await?,
-                ),
-                Some(table) => Some(count_rows(client, &table.name, table.has_children).await?),
-                None => None,
-            });
-        }
+        let row_counts = count_before(client, manifest, &tables).await?;
         let target = Self {
             tables,
             missing,
@@ -192,6 +181,29 @@ pub async fn count_rows(client: &Client, table: &QualifiedName, only: bool) -> R
         .await
         .with_context(|| format!("cannot count rows of {table}"))?
         .get(0))
+}
+
+/// The current row count of each artifact table the target has, in
+/// manifest order (`None` for one it lacks). A table forcing row-level
+/// security on this role is counted as its owner sees it unforced.
+async fn count_before(
+    client: &Client,
+    manifest: &Manifest,
+    tables: &[Table],
+) -> Result<Vec<Option<i64>>> {
+    let names: Vec<&QualifiedName> = tables.iter().map(|t| &t.name).collect();
+    let forced = row_security::forced(client, &names).await?;
+    let mut row_counts = Vec::with_capacity(manifest.tables.len());
+    for entry in &manifest.tables {
+        row_counts.push(match tables.iter().find(|t| t.name == entry.name) {
+            Some(table) if forced.contains(&table.name) => {
+                Some(row_security::count_unforced(client, &table.name, table.has_children).await?)
+            }
+            Some(table) => Some(count_rows(client, &table.name, table.has_children).await?),
+            None => None,
+        });
+    }
+    Ok(row_counts)
 }
 
 /// Refuse if a sequence the artifact sets does not exist (once the

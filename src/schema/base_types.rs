@@ -3,14 +3,16 @@
 //! the type behaves the same after a restore. Created after a shell and
 //! the functions that define it (`ordering`).
 
+use std::collections::HashMap;
+
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-/// Base type $1's options, each as `CREATE TYPE` spells it, or NULL where
-/// it is the default. `typsubscript` exists from PostgreSQL 14: read
+/// Base types $1, each with its options as `CREATE TYPE` spells them
+/// (those at their default left out). `typsubscript` exists from PostgreSQL 14: read
 /// through `to_jsonb`, it is NULL before.
 const BASE: &str = "
-SELECT pg_catalog.array_remove(ARRAY[
+SELECT t.oid, pg_catalog.format_type(t.oid, NULL) AS name, pg_catalog.array_remove(ARRAY[
          'INPUT = ' || t.typinput::regproc::text,
          'OUTPUT = ' || t.typoutput::regproc::text,
          CASE WHEN t.typreceive <> 0 THEN 'RECEIVE = ' || t.typreceive::regproc::text END,
@@ -35,14 +37,22 @@ SELECT pg_catalog.array_remove(ARRAY[
          CASE WHEN t.typdelim <> ',' THEN 'DELIMITER = ' || pg_catalog.quote_literal(t.typdelim::text) END,
          CASE WHEN t.typcollation <> 0 THEN 'COLLATABLE = true' END
        ], NULL) AS options
-FROM pg_catalog.pg_type t WHERE t.oid = $1";
+FROM pg_catalog.pg_type t WHERE t.oid = ANY($1)";
 
-/// A base type's `CREATE TYPE`.
-pub(super) async fn base_ddl(client: &Client, oid: u32, name: &str) -> Result<String> {
-    let options: Vec<String> = client
-        .query_one(BASE, &[&oid])
+/// Each base type's `CREATE TYPE`, by oid.
+pub(super) async fn base_ddl(client: &Client, oids: &[u32]) -> Result<HashMap<u32, String>> {
+    Ok(client
+        .query(BASE, &[&oids])
         .await
-        .context("cannot read a base type")?
-        .get("options");
-    Ok(format!("CREATE TYPE {name} ({});", options.join(", ")))
+        .context("cannot read base types")?
+        .iter()
+        .map(|row| {
+            let name: String = row.get("name");
+            let options: Vec<String> = row.get("options");
+            (
+                row.get("oid"),
+                format!("CREATE TYPE {name} ({});", options.join(", ")),
+            )
+        })
+        .collect())
 }

@@ -3,6 +3,8 @@
 //! canonical function, come with a shell that their functions are
 //! created over before the type itself.
 
+use std::collections::HashMap;
+
 use anyhow::{Context, Result};
 use tokio_postgres::{Client, Row};
 
@@ -31,14 +33,19 @@ JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 WHERE t.oid = ANY($1) AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 ORDER BY 4";
 
-/// An enum's labels, quoted by the server, in order.
-const ENUM_LABELS: &str = "
-SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
-FROM pg_catalog.pg_enum e WHERE e.enumtypid = $1";
+/// Enums $1, each with its labels quoted by the server, in order.
+const ENUMS: &str = "
+SELECT u.oid, pg_catalog.format('CREATE TYPE %s AS ENUM (%s);', pg_catalog.format_type(u.oid, NULL),
+         COALESCE(pg_catalog.string_agg(pg_catalog.quote_literal(e.enumlabel), ', '
+                                        ORDER BY e.enumsortorder), '')) AS sql
+FROM unnest($1::oid[]) AS u(oid)
+LEFT JOIN pg_catalog.pg_enum e ON e.enumtypid = u.oid
+GROUP BY u.oid";
 
-/// A domain's base type, collation, default, NOT NULL and check constraints.
-const DOMAIN: &str = "
-SELECT pg_catalog.format_type(t.typbasetype, t.typtypmod) AS base,
+/// Domains $1: base type, collation, default, NOT NULL and check constraints.
+const DOMAINS: &str = "
+SELECT t.oid, pg_catalog.format_type(t.oid, NULL) AS name,
+       pg_catalog.format_type(t.typbasetype, t.typtypmod) AS base,
        CASE WHEN t.typcollation <> 0 AND t.typcollation <> b.typcollation THEN
             (SELECT pg_catalog.format('%I.%I', n.nspname, co.collname)
              FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
@@ -53,21 +60,27 @@ SELECT pg_catalog.format_type(t.typbasetype, t.typtypmod) AS base,
              WHERE c.contypid = t.oid AND pg_catalog.obj_description(c.oid, 'pg_constraint') IS NOT NULL
              ORDER BY c.conname) AS comments
 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_type b ON b.oid = t.typbasetype
-WHERE t.oid = $1";
+WHERE t.oid = ANY($1)";
 
-/// A composite type's attributes, as a column list.
-const COMPOSITE: &str = "
-SELECT pg_catalog.string_agg(pg_catalog.format('%I %s', a.attname,
-                             pg_catalog.format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum)
-FROM pg_catalog.pg_attribute a
-WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped";
+/// Composite types $1, each with its attributes as a column list.
+const COMPOSITES: &str = "
+SELECT t.oid, pg_catalog.format('CREATE TYPE %s AS (%s);', pg_catalog.format_type(t.oid, NULL),
+         COALESCE(pg_catalog.string_agg(pg_catalog.format('%I %s', a.attname,
+                                        pg_catalog.format_type(a.atttypid, a.atttypmod)), ', '
+                                        ORDER BY a.attnum), '')) AS sql
+FROM pg_catalog.pg_type t
+LEFT JOIN pg_catalog.pg_attribute a
+  ON a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE t.oid = ANY($1)
+GROUP BY t.oid";
 
-/// A range type's subtype, non-default operator class, collation,
+/// Range types $1: subtype, non-default operator class, collation,
 /// canonical and difference functions, and its multirange type's name
 /// where it has one (PostgreSQL 14 and later), with the name the server
 /// would give it by default.
-const RANGE: &str = "
-SELECT pg_catalog.format_type(r.rngsubtype, NULL) AS subtype,
+const RANGES: &str = "
+SELECT r.rngtypid AS oid, pg_catalog.format_type(r.rngtypid, NULL) AS name,
+       pg_catalog.format_type(r.rngsubtype, NULL) AS subtype,
        CASE WHEN NOT opc.opcdefault THEN pg_catalog.format('%I.%I', opn.nspname, opc.opcname) END
          AS opclass,
        CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> st.typcollation THEN
@@ -90,40 +103,72 @@ JOIN pg_catalog.pg_type t ON t.oid = r.rngtypid
 JOIN pg_catalog.pg_opclass opc ON opc.oid = r.rngsubopc
 JOIN pg_catalog.pg_namespace opn ON opn.oid = opc.opcnamespace
 JOIN pg_catalog.pg_type st ON st.oid = r.rngsubtype
-WHERE r.rngtypid = $1";
+WHERE r.rngtypid = ANY($1)";
 
-/// How one type is carried.
-enum Carried {
-    /// As this DDL.
-    Ddl(String),
-    /// As this DDL, after a shell its functions are created over.
-    WithShell(String),
-    /// Not at all, for the reason given.
-    Not(String),
-}
-
-/// Read the types `oids`.
+/// Read the types `oids`: one query for what they are, then one per kind.
 pub(super) async fn read(client: &Client, oids: &[u32]) -> Result<Batch> {
-    let mut batch = Batch::default();
-    for row in client
+    let rows = client
         .query(TYPE_INFO, &[&oids])
         .await
-        .context("cannot read types")?
+        .context("cannot read types")?;
+    let of_kind = |kind: &str, relkind: &str| -> Vec<u32> {
+        rows.iter()
+            .filter(|r| r.get::<_, String>("kind") == kind)
+            .filter(|r| relkind.is_empty() || r.get::<_, String>("relkind") == relkind)
+            .map(|r| r.get("oid"))
+            .collect()
+    };
+    let mut ddl: HashMap<u32, String> = HashMap::new();
+    for (query, oids) in [(ENUMS, of_kind("e", "")), (COMPOSITES, of_kind("c", "c"))] {
+        for row in client
+            .query(query, &[&oids])
+            .await
+            .context("cannot read types")?
+        {
+            ddl.insert(row.get("oid"), row.get("sql"));
+        }
+    }
+    for row in client
+        .query(DOMAINS, &[&of_kind("d", "")])
+        .await
+        .context("cannot read domains")?
     {
-        let node = Catalog::Type.node(row.get("oid"));
+        ddl.insert(row.get("oid"), domain_ddl(&row));
+    }
+    for row in client
+        .query(RANGES, &[&of_kind("r", "")])
+        .await
+        .context("cannot read range types")?
+    {
+        ddl.insert(row.get("oid"), range_ddl(&row));
+    }
+    ddl.extend(base_ddl(client, &of_kind("b", "")).await?);
+
+    let mut batch = Batch::default();
+    for row in rows {
+        let oid: u32 = row.get("oid");
+        let node = Catalog::Type.node(oid);
         let name: String = row.get("name");
-        let (mut sql, shell) = match carried(client, &row, &name).await? {
-            Carried::Ddl(sql) => (sql, None),
-            Carried::WithShell(sql) => (sql, Some(shell(&name))),
-            Carried::Not(warning) => {
+        let kind: String = row.get("kind");
+        let (mut sql, shell) = match (kind.as_str(), ddl.remove(&oid)) {
+            // A base type, or a range with a canonical function, is
+            // defined by functions created over its shell.
+            ("b", Some(sql)) => (sql, Some(shell(&name))),
+            ("r", Some(sql)) if row.get::<_, Option<bool>>("canonical") == Some(true) => {
+                (sql, Some(shell(&name)))
+            }
+            (_, Some(sql)) => (sql, None),
+            ("p", None) if !row.get::<_, bool>("defined") => (format!("CREATE TYPE {name};"), None),
+            _ => {
+                let warning = format!("type {name} (kind {kind}) is not carried");
                 batch.not_carried.push((node, warning));
                 continue;
             }
         };
         push_comment(&mut sql, row.get("comment"));
         // Only a superuser can create a base type.
-        let object = SchemaObject::new(ObjectKind::Type, name, None, sql)
-            .for_superuser(row.get::<_, String>("kind") == "b");
+        let object =
+            SchemaObject::new(ObjectKind::Type, name, None, sql).for_superuser(kind == "b");
         let mut defined = Defined::new(node, Some(row.get("nspname")), object);
         defined.shell = shell;
         batch.defined.push(defined);
@@ -142,49 +187,9 @@ fn shell(name: &str) -> SchemaObject {
     )
 }
 
-/// How the type in `row` (a [`TYPE_INFO`] row) is carried.
-async fn carried(client: &Client, row: &Row, name: &str) -> Result<Carried> {
-    let oid: u32 = row.get("oid");
-    let kind: String = row.get("kind");
-    let relkind: String = row.get("relkind");
-    Ok(match (kind.as_str(), relkind.as_str()) {
-        ("e", _) => {
-            let labels: Option<String> = client.query_one(ENUM_LABELS, &[&oid]).await?.get(0);
-            let sql = format!(
-                "CREATE TYPE {name} AS ENUM ({});",
-                labels.unwrap_or_default()
-            );
-            Carried::Ddl(sql)
-        }
-        ("d", _) => Carried::Ddl(domain_ddl(client, oid, name).await?),
-        ("c", "c") => {
-            let typrelid: u32 = row.get("typrelid");
-            let attributes: Option<String> =
-                client.query_one(COMPOSITE, &[&typrelid]).await?.get(0);
-            let sql = format!(
-                "CREATE TYPE {name} AS ({});",
-                attributes.unwrap_or_default()
-            );
-            Carried::Ddl(sql)
-        }
-        ("r", _) => {
-            let sql = range_ddl(client, oid, name).await?;
-            match row.get::<_, Option<bool>>("canonical") {
-                Some(true) => Carried::WithShell(sql),
-                _ => Carried::Ddl(sql),
-            }
-        }
-        ("b", _) => Carried::WithShell(base_ddl(client, oid, name).await?),
-        ("p", _) if !row.get::<_, bool>("defined") => Carried::Ddl(format!("CREATE TYPE {name};")),
-        _ => Carried::Not(format!("type {name} (kind {kind}) is not carried")),
-    })
-}
-
-async fn domain_ddl(client: &Client, oid: u32, name: &str) -> Result<String> {
-    let row = client
-        .query_one(DOMAIN, &[&oid])
-        .await
-        .context("cannot read a domain")?;
+/// A domain's DDL, from its [`DOMAINS`] row.
+fn domain_ddl(row: &Row) -> String {
+    let name: String = row.get("name");
     let mut sql = format!("CREATE DOMAIN {name} AS {}", row.get::<_, String>("base"));
     if let Some(collation) = row.get::<_, Option<String>>("collation") {
         sql.push_str(&format!(" COLLATE {collation}"));
@@ -211,15 +216,12 @@ async fn domain_ddl(client: &Client, oid: u32, name: &str) -> Result<String> {
     for comment in row.get::<_, Vec<String>>("comments") {
         sql.push_str(&format!("\n{comment};"));
     }
-    Ok(sql)
+    sql
 }
 
-/// A range type's DDL.
-async fn range_ddl(client: &Client, oid: u32, name: &str) -> Result<String> {
-    let row = client
-        .query_one(RANGE, &[&oid])
-        .await
-        .context("cannot read a range type")?;
+/// A range type's DDL, from its [`RANGES`] row.
+fn range_ddl(row: &Row) -> String {
+    let name: String = row.get("name");
     let mut options = vec![format!("SUBTYPE = {}", row.get::<_, String>("subtype"))];
     let optional = [
         ("SUBTYPE_OPCLASS", "opclass"),
@@ -239,8 +241,5 @@ async fn range_ddl(client: &Client, oid: u32, name: &str) -> Result<String> {
             multirange.unwrap_or_default()
         ));
     }
-    Ok(format!(
-        "CREATE TYPE {name} AS RANGE ({});",
-        options.join(", ")
-    ))
+    format!("CREATE TYPE {name} AS RANGE ({});", options.join(", "))
 }

@@ -30,21 +30,29 @@ WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY($1)
                   WHERE r.ev_class = c.oid AND d.refclassid = 'pg_catalog.pg_class'::regclass
                     AND d.refobjid <> c.oid)";
 
-/// The relations view $1 reads (oids and names in the same order), and what it is.
-const VIEW: &str = "
+/// Views $1, each with what it is and the relations it reads (oids and
+/// names in the same order).
+const VIEWS: &str = "
 WITH reads AS (
-    SELECT DISTINCT d.refobjid FROM pg_catalog.pg_rewrite r
+    SELECT r.ev_class AS view, pg_catalog.array_agg(DISTINCT d.refobjid) AS oids
+    FROM pg_catalog.pg_rewrite r
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
-    WHERE r.ev_class = $1 AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid <> $1
+    WHERE r.ev_class = ANY($1) AND d.refclassid = 'pg_catalog.pg_class'::regclass
+      AND d.refobjid <> r.ev_class
+    GROUP BY r.ev_class
 )
-SELECT c.oid::regclass::text AS name, c.relkind = 'm' AS materialized, c.relispopulated AS populated,
+SELECT c.oid, c.oid::regclass::text AS name, c.relkind = 'm' AS materialized,
+       c.relispopulated AS populated,
        pg_catalog.pg_get_viewdef(c.oid) AS definition, c.reloptions::text[] AS options, n.nspname,
        (SELECT pg_catalog.quote_ident(am.amname) FROM pg_catalog.pg_am am
         WHERE am.oid = c.relam AND am.amname <> 'heap') AS access_method,
-       ARRAY(SELECT x.refobjid FROM reads x ORDER BY x.refobjid) AS reads,
-       ARRAY(SELECT x.refobjid::regclass::text FROM reads x ORDER BY x.refobjid) AS read_names
-FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.oid = $1";
+       ARRAY(SELECT u.o FROM unnest(x.oids) AS u(o) ORDER BY u.o) AS reads,
+       ARRAY(SELECT u.o::regclass::text FROM unnest(x.oids) AS u(o) ORDER BY u.o) AS read_names
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN reads x ON x.view = c.oid
+WHERE c.oid = ANY($1)
+ORDER BY c.oid";
 
 /// Indexes of materialized views $1, and their columns' storage and
 /// compression where set (`attcompression` is new in PostgreSQL 14: read
@@ -105,17 +113,17 @@ pub async fn read(client: &Client, relation_oids: &[u32], whole: &[String]) -> R
             .await
             .context("cannot read views")?;
         rows.append(&mut reading_nothing);
-        for row in rows {
-            let oid: u32 = row.get("ev_class");
-            if waiting.contains_key(&oid) {
-                continue;
-            }
-            let view = client
-                .query_one(VIEW, &[&oid])
-                .await
-                .context("cannot read a view")?;
+        let mut new: Vec<u32> = rows.iter().map(|r| r.get("ev_class")).collect();
+        new.retain(|oid| !waiting.contains_key(oid));
+        new.sort_unstable();
+        new.dedup();
+        for view in client
+            .query(VIEWS, &[&new])
+            .await
+            .context("cannot read views")?
+        {
             waiting.insert(
-                oid,
+                view.get("oid"),
                 Candidate {
                     name: view.get("name"),
                     materialized: view.get("materialized"),
