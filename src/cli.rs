@@ -122,6 +122,11 @@ pub struct DumpArgs {
     /// target lacks and leaves existing tables' rows alone
     #[arg(long)]
     pub schema_only: bool,
+    /// Also carry the GRANTs on the carried objects and the default
+    /// privileges of the carried schemas (restore applies them only with
+    /// its own --privileges)
+    #[arg(long)]
+    pub privileges: bool,
     /// gzip level for table data, 0 (none) to 9 (smallest). The default, 4,
     /// compresses 1.5 times faster than 6 for about 10% more bytes
     #[arg(long, value_name = "LEVEL", default_value_t = 4,
@@ -190,6 +195,11 @@ pub struct RestoreArgs {
     /// those out of the dump (--exclude-table)
     #[arg(long, value_name = "KIND:NAME")]
     pub skip_object: Vec<String>,
+    /// Apply the privileges the artifact carries (dump --privileges): those
+    /// whose roles the target has; the roles it lacks are named before any
+    /// write and their grants left out
+    #[arg(long)]
+    pub privileges: bool,
     #[command(flatten)]
     pub keys: KeyOpts,
     /// Apply even if the history says this content was already applied in this mode

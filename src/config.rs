@@ -23,6 +23,8 @@ pub struct DumpConfig {
     pub output: Option<PathBuf>,
     /// Write the schema and no rows.
     pub schema_only: bool,
+    /// `--privileges`: carry GRANTs and default privileges.
+    pub privileges: bool,
     /// A seed version recorded in the manifest and, on restore, in the history.
     pub label: Option<String>,
     pub compress_level: u32,
@@ -62,6 +64,8 @@ pub struct RestoreConfig {
     pub mvcc_safe: bool,
     /// `--skip-object`: schema objects not to create.
     pub skip_objects: Vec<SkipObject>,
+    /// `--privileges`: apply the grants the artifact carries.
+    pub privileges: bool,
     /// `--key`: the columns rows of a table are matched on when merged.
     pub keys: Vec<KeyChoice>,
     /// The history table, or `None` with `--no-history`.
@@ -161,6 +165,7 @@ impl DumpConfig {
             selection: selection(&args.select)?,
             output: args.output.clone(),
             schema_only: args.schema_only,
+            privileges: args.privileges,
             label: args.label.clone(),
             compress_level: args.compress_level,
             jobs: args.jobs.map_or_else(default_jobs, |n| n as usize),
@@ -248,6 +253,7 @@ impl RestoreConfig {
                 .iter()
                 .map(|s| SkipObject::parse(s))
                 .collect::<Result<_, _>>()?,
+            privileges: args.privileges,
             dry_run: args.dry_run,
         })
     }

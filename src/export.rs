@@ -16,7 +16,9 @@ use anyhow::{Context, Result};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use crate::artifact::{check_data, ArtifactReader, Digesting, Manifest, Phase};
+use crate::artifact::{
+    check_data, ArtifactReader, Digesting, Manifest, ObjectKind, Phase, SchemaObject,
+};
 use crate::atomic_file::write_atomically;
 use crate::ident::{quote_ident, quote_literal};
 
@@ -98,9 +100,10 @@ fn write_script(reader: &ArtifactReader, out: &mut impl Write) -> Result<()> {
     if let Some(schema) = &manifest.schema {
         writeln!(out, "\n-- schema: after the data\n")?;
         for object in schema.phase(Phase::PostData) {
-            match &object.needs {
-                None => writeln!(out, "{}\n", object.sql)?,
-                Some(table) => writeln!(out, "{}\n", needing(&object.sql, table))?,
+            match (&object.needs, object.kind) {
+                (_, ObjectKind::Grant) => writeln!(out, "{}\n", granting(object))?,
+                (None, _) => writeln!(out, "{}\n", object.sql)?,
+                (Some(table), _) => writeln!(out, "{}\n", needing(&object.sql, table))?,
             }
         }
     }
@@ -170,6 +173,31 @@ fn needing(sql: &str, table: &crate::ident::QualifiedName) -> String {
         name = quote_literal(&table.quoted()),
         warning = one_line(&format!(
             "seedpack: warning: {table} does not exist: a foreign key referencing it is not created"
+        )),
+    )
+}
+
+/// A grant (`dump --privileges`), run only where the target has its roles,
+/// as `seedpack restore --privileges` does; else a line names them.
+fn granting(object: &SchemaObject) -> String {
+    if object.roles.is_empty() {
+        return object.sql.clone();
+    }
+    let roles: Vec<String> = object.roles.iter().map(|r| quote_literal(r)).collect();
+    format!(
+        "SELECT pg_catalog.count(*) = {count} AS seedpack_has_roles FROM pg_catalog.pg_roles \
+         WHERE rolname IN ({roles}) \\gset\n\
+         \\if :seedpack_has_roles\n\
+         {sql}\n\
+         \\else\n\
+         \\echo {warning}\n\
+         \\endif",
+        count = roles.len(),
+        roles = roles.join(", "),
+        sql = object.sql,
+        warning = one_line(&format!(
+            "seedpack: warning: the target lacks a role of grant {}: it is left out",
+            object.name
         )),
     )
 }

@@ -156,6 +156,9 @@ pub enum ObjectKind {
     Statistics,
     View,
     MaterializedView,
+    /// Privileges granted on one object (or by default in one schema) to
+    /// one grantee, applied only by `restore --privileges`.
+    Grant,
 }
 
 /// Before the data (the shapes data goes into) or after it (what checks,
@@ -199,6 +202,7 @@ impl ObjectKind {
             Self::Statistics => "statistics",
             Self::View => "view",
             Self::MaterializedView => "materialized view",
+            Self::Grant => "grant",
         }
     }
 
@@ -232,7 +236,8 @@ impl ObjectKind {
             | Self::Policy
             | Self::Statistics
             | Self::View
-            | Self::MaterializedView => Phase::PostData,
+            | Self::MaterializedView
+            | Self::Grant => Phase::PostData,
         }
     }
 }

@@ -142,6 +142,7 @@ async fn read_catalog(client: &Client, config: &DumpConfig) -> Result<Read> {
         foreign_keys: &foreign_keys,
         outside_foreign_keys: &outside,
         whole_schemas: &whole_schemas,
+        privileges: config.privileges,
     };
     let schema = schema::read(client, &scope).await?;
     let keys = manifest::recorded_keys(client, config, &order.tables).await?;

@@ -47,6 +47,7 @@ SELECT CASE
          WHEN 'schema' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = u.name)
          WHEN 'extension' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = u.name)
          WHEN 'type' THEN pg_catalog.to_regtype(u.name) IS NOT NULL
+         WHEN 'grant' THEN false
          WHEN 'function' THEN u.name IN (
            SELECT pg_catalog.format('%I.%I(%s)', n.nspname, p.proname,
                                     pg_catalog.oidvectortypes(p.proargtypes))
@@ -70,9 +71,12 @@ pub struct Choices<'a> {
     pub new_tables: &'a BTreeSet<QualifiedName>,
     pub dropped: &'a BTreeSet<String>,
     pub skipped: &'a [SkipObject],
+    /// `--privileges`: apply the artifact's grants.
+    pub privileges: bool,
 }
 
-/// The objects of a schema section a restore will create, by position in
+/// The objects of a schema section a restore will create (or grants it
+/// will apply), by position in
 /// the section (at thousands of tables, copies would double the schema's
 /// memory).
 #[derive(Debug, Default)]
@@ -95,6 +99,7 @@ impl CreatePlan {
             new_tables,
             dropped,
             skipped,
+            privileges,
         } = *choices;
         let untied: Vec<&SchemaObject> = schema
             .objects
@@ -144,6 +149,7 @@ impl CreatePlan {
             }
             !skip
         });
+        warnings.extend(choose_grants(client, &schema.objects, &mut create, privileges).await?);
         warnings.extend(drop_unmet_needs(client, &schema.objects, &mut create).await?);
         refuse_missing_roles(client, &schema.objects, &create).await?;
         refuse_uncreatable_extensions(client, &schema.objects, &create).await?;
@@ -307,6 +313,53 @@ async fn refuse_uncreatable_extensions(
         if refused.len() == 1 { "it" } else { "them" }
     ))
     .into())
+}
+
+/// Keep the artifact's grants in `create` only with `--privileges`, and
+/// then only those whose roles the target has; returns a sentence naming
+/// the roles it lacks, or saying how to apply grants left out.
+async fn choose_grants(
+    client: &Client,
+    objects: &[SchemaObject],
+    create: &mut Vec<usize>,
+    privileges: bool,
+) -> Result<Vec<String>> {
+    let is_grant = |i: &usize| objects[*i].kind == ObjectKind::Grant;
+    let grants = create.iter().filter(|i| is_grant(i)).count();
+    if grants == 0 {
+        return Ok(Vec::new());
+    }
+    if !privileges {
+        create.retain(|i| !is_grant(i));
+        return Ok(vec![format!(
+            "the artifact carries {grants} grant(s), not applied: restore --privileges applies them"
+        )]);
+    }
+    let mut named: Vec<&str> = create
+        .iter()
+        .filter(|i| is_grant(i))
+        .flat_map(|&i| objects[i].roles.iter().map(String::as_str))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let missing: Vec<String> = client
+        .query(MISSING_ROLES, &[&named])
+        .await
+        .context("cannot check which roles the target has")?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let before = create.len();
+    create.retain(|&i| !(is_grant(&i) && objects[i].roles.iter().any(|r| missing.contains(r))));
+    Ok(vec![format!(
+        "the target has no role {}: {} grant(s) to {} left out",
+        missing.join(", "),
+        before - create.len(),
+        if missing.len() == 1 { "it" } else { "them" }
+    )])
 }
 
 /// Whether this session's role is a superuser.

@@ -113,11 +113,16 @@ pub async fn run(
             client.batch_execute("ROLLBACK").await?;
             return Ok(outcome(preview, Some(&prepared), true, None));
         }
+        // Grants left out are said before the question, as costs are.
+        let notes: Vec<String> = (prepared.merge.notes.iter())
+            .chain(&prepared.create.warnings)
+            .cloned()
+            .collect();
         let request = Request {
             target: &config.target,
             action: action(config, loads_data),
             tables: &preview,
-            notes: &prepared.merge.notes,
+            notes: &notes,
         };
         confirm.confirm(&request).await?;
 
@@ -312,6 +317,7 @@ async fn prepare(
                 new_tables: &target.missing,
                 dropped: &dropped,
                 skipped: &config.skip_objects,
+                privileges: config.privileges,
             };
             CreatePlan::decide(client, schema, &choices).await?
         }

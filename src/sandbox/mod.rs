@@ -80,6 +80,8 @@ pub async fn run(config: &SandboxConfig, progress: &dyn Progress) -> Result<Sand
         lock_timeout: Duration::from_secs(60),
         mvcc_safe: false,
         skip_objects: Vec::new(),
+        // The throwaway cluster has none of the source's roles.
+        privileges: false,
         dry_run: false,
     };
     let restored = restore::run(&restore_config, &restore::Agree, progress).await?;

@@ -26,6 +26,7 @@ mod ordering;
 mod partitions;
 mod policies;
 mod prerequisites;
+mod privileges;
 mod roots;
 mod rules;
 mod sequences;
@@ -46,6 +47,7 @@ use tokio_postgres::Client;
 use crate::artifact::{ObjectKind, SchemaObject, SchemaSection};
 use crate::catalog::{self, ForeignKey, Table};
 use crate::ident::{quote_ident, quote_literal, QualifiedName};
+use privileges::Granted;
 
 /// What a dump's schema section covers.
 #[derive(Debug)]
@@ -60,6 +62,9 @@ pub struct Scope<'a> {
     pub outside_foreign_keys: &'a [&'a ForeignKey],
     /// Schemas dumped whole: every function and type in them is carried.
     pub whole_schemas: &'a [String],
+    /// `--privileges`: carry the GRANTs on carried objects and the default
+    /// privileges of the carried schemas.
+    pub privileges: bool,
 }
 
 /// The schema section of a dump's `scope`.
@@ -70,6 +75,7 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
         foreign_keys,
         outside_foreign_keys,
         whole_schemas,
+        privileges,
     } = *scope;
     let table_oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
     let relations = catalog::relations(client, &table_oids).await?;
@@ -101,6 +107,8 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
     schemas.remove("pg_catalog");
     schemas.remove("public");
 
+    let (prerequisite_functions, prerequisite_types) =
+        (prerequisites.functions.clone(), prerequisites.types.clone());
     let mut objects: Vec<SchemaObject> = schema_objects(client, &schemas).await?;
     objects.extend(prerequisites.extensions);
     objects.extend(prerequisites.objects);
@@ -123,6 +131,17 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
     objects.extend(rules);
     objects.extend(policies);
     objects.extend(statistics);
+
+    if privileges {
+        let granted = Granted {
+            relations: [relation_oids.as_slice(), views.oids.as_slice()].concat(),
+            sequences: sequences.iter().map(QualifiedName::quoted).collect(),
+            schemas: schemas.iter().cloned().collect(),
+            functions: prerequisite_functions,
+            types: prerequisite_types,
+        };
+        objects.extend(privileges::read(client, &granted).await?);
+    }
 
     let mut warnings = warnings::not_carried(client, &relation_oids, whole_schemas).await?;
     warnings.extend(prerequisites.warnings);

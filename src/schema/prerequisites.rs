@@ -116,6 +116,9 @@ pub struct Prerequisites {
     pub late: Vec<SchemaObject>,
     /// Schemas their objects and the extensions live in.
     pub schemas: BTreeSet<String>,
+    /// The functions and types among them (whose privileges a dump may carry).
+    pub functions: Vec<u32>,
+    pub types: Vec<u32>,
     pub warnings: Vec<String>,
 }
 
@@ -300,6 +303,14 @@ impl Walk {
             .iter()
             .map(|(user, used)| (*user, self.resolve(*used)))
             .collect();
+        let of_catalog = |catalog: Catalog| -> Vec<u32> {
+            self.defined
+                .iter()
+                .filter(|d| d.node.class == catalog.class())
+                .map(|d| d.node.oid)
+                .collect()
+        };
+        let (functions, types) = (of_catalog(Catalog::Function), of_catalog(Catalog::Type));
         let mut schemas: BTreeSet<String> = self
             .defined
             .iter()
@@ -317,6 +328,8 @@ impl Walk {
             objects: ordered.early,
             late: ordered.late,
             schemas,
+            functions,
+            types,
             warnings: self.not_carried.into_iter().map(|(_, why)| why).collect(),
         })
     }

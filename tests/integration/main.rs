@@ -20,6 +20,7 @@
 //! - `sandbox`:   seedpack sandbox: a throwaway server, the artifact restored and checked
 //! - `fidelity`:  minimal repros of what real schemas broke, restored into empty databases
 //! - `objects`:   operators, casts, collations, text search, base types; superuser-only objects refused up front
+//! - `privileges`: dump --privileges and restore --privileges: grants, default privileges, missing roles
 //! - `schema`:    restore into empty databases, schema-only and data-only, warnings
 //! - `export`:    SQL scripts that psql restores as seedpack restore does
 //! - `parallel`:  dump --jobs splits tables by key range and keeps the bytes; --no-order
@@ -45,6 +46,7 @@ mod fidelity;
 mod hostile;
 mod objects;
 mod parallel;
+mod privileges;
 mod refusals;
 mod regression;
 mod roundtrip;
