@@ -18,7 +18,8 @@ fn operators_casts_collations_conversions_and_text_search_objects_are_carried() 
            AS $$ SELECT a % 2 <> b % 2 $$;
          CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same_parity,
                               COMMUTATOR = ===, NEGATOR = !==, RESTRICT = eqsel, JOIN = eqjoinsel);
-         CREATE OPERATOR !== (LEFTARG = int, RIGHTARG = int, FUNCTION = other_parity);
+         CREATE OPERATOR !== (LEFTARG = int, RIGHTARG = int, FUNCTION = other_parity,
+                              NEGATOR = ===);
          COMMENT ON OPERATOR ===(int, int) IS 'same parity';
          CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
          CREATE FUNCTION mood_of(n int) RETURNS mood LANGUAGE sql IMMUTABLE
