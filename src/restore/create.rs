@@ -219,6 +219,19 @@ SELECT u.name FROM unnest($1::text[]) AS u(name)
 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = u.name)
 ORDER BY 1";
 
+/// Of roles `named`, those the target does not have, each once, in order.
+async fn missing_roles(client: &Client, mut named: Vec<&str>) -> Result<Vec<String>> {
+    named.sort_unstable();
+    named.dedup();
+    Ok(client
+        .query(MISSING_ROLES, &[&named])
+        .await
+        .context("cannot check which roles the target has")?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
 /// Refuse, before any write, to create objects naming roles the target
 /// lacks (a policy `TO auditor`), naming each object and role.
 async fn refuse_missing_roles(
@@ -226,22 +239,14 @@ async fn refuse_missing_roles(
     objects: &[SchemaObject],
     create: &[usize],
 ) -> Result<()> {
-    let mut named: Vec<&str> = create
+    let named: Vec<&str> = create
         .iter()
         .flat_map(|&i| objects[i].roles.iter().map(String::as_str))
         .collect();
     if named.is_empty() {
         return Ok(());
     }
-    named.sort_unstable();
-    named.dedup();
-    let missing: Vec<String> = client
-        .query(MISSING_ROLES, &[&named])
-        .await
-        .context("cannot check which roles the target has")?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let missing = missing_roles(client, named).await?;
     if missing.is_empty() {
         return Ok(());
     }
@@ -335,20 +340,12 @@ async fn choose_grants(
             "the artifact carries {grants} grant(s), not applied: restore --privileges applies them"
         )]);
     }
-    let mut named: Vec<&str> = create
+    let named: Vec<&str> = create
         .iter()
         .filter(|i| is_grant(i))
         .flat_map(|&i| objects[i].roles.iter().map(String::as_str))
         .collect();
-    named.sort_unstable();
-    named.dedup();
-    let missing: Vec<String> = client
-        .query(MISSING_ROLES, &[&named])
-        .await
-        .context("cannot check which roles the target has")?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let missing = missing_roles(client, named).await?;
     if missing.is_empty() {
         return Ok(Vec::new());
     }

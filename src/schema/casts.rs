@@ -1,11 +1,7 @@
 //! Casts and transforms: they belong to no schema, and come with the types
 //! and functions they connect.
 
-use anyhow::{Context, Result};
-use tokio_postgres::Client;
-
 use super::catalogs::Catalog;
-use super::defined::Ddl;
 
 /// Casts $1, as `CREATE CAST` spells them. Only a superuser can declare
 /// two types binary coercible (`WITHOUT FUNCTION`).
@@ -32,17 +28,10 @@ SELECT x.oid, pg_catalog.format('CREATE TRANSFORM FOR %s LANGUAGE %I (%s);',
 FROM pg_catalog.pg_transform x JOIN pg_catalog.pg_language l ON l.oid = x.trflang
 WHERE x.oid = ANY($1) ORDER BY 1";
 
-/// The DDL of casts or transforms `oids`.
-pub(super) async fn read(client: &Client, catalog: Catalog, oids: &[u32]) -> Result<Vec<Ddl>> {
-    let query = match catalog {
+/// The query (objects as $1) writing casts or transforms.
+pub(super) fn query(catalog: Catalog) -> &'static str {
+    match catalog {
         Catalog::Cast => CASTS,
         _ => TRANSFORMS,
-    };
-    Ok(client
-        .query(query, &[&oids])
-        .await
-        .context("cannot read casts and transforms")?
-        .iter()
-        .map(Ddl::from_row)
-        .collect())
+    }
 }

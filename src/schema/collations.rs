@@ -4,11 +4,7 @@
 //! whose keys differ between majors 13 and 18), never with a version: the
 //! target records its own library's.
 
-use anyhow::{Context, Result};
-use tokio_postgres::Client;
-
 use super::catalogs::Catalog;
-use super::defined::Ddl;
 
 /// Collations $1, as `CREATE COLLATION` spells them. The ICU (or builtin)
 /// locale is `colllocale` from 17, `colliculocale` in 15 and 16, and
@@ -43,17 +39,10 @@ SELECT c.oid, pg_catalog.format('CREATE %sCONVERSION %I.%I FOR %L TO %L FROM %s;
 FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
 WHERE c.oid = ANY($1) ORDER BY 1";
 
-/// The DDL of collations or conversions `oids`.
-pub(super) async fn read(client: &Client, catalog: Catalog, oids: &[u32]) -> Result<Vec<Ddl>> {
-    let query = match catalog {
+/// The query (objects as $1) writing collations or conversions.
+pub(super) fn query(catalog: Catalog) -> &'static str {
+    match catalog {
         Catalog::Collation => COLLATIONS,
         _ => CONVERSIONS,
-    };
-    Ok(client
-        .query(query, &[&oids])
-        .await
-        .context("cannot read collations and conversions")?
-        .iter()
-        .map(Ddl::from_row)
-        .collect())
+    }
 }

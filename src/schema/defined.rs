@@ -1,7 +1,8 @@
 //! What a reader of one catalog makes of an object: its DDL (`Ddl`), the
 //! object as the dump carries it (`Defined`), and a batch of them.
 
-use tokio_postgres::Row;
+use anyhow::{Context, Result};
+use tokio_postgres::{Client, Row};
 
 use super::catalogs::Node;
 use crate::artifact::SchemaObject;
@@ -43,6 +44,19 @@ pub(super) struct Ddl {
 }
 
 impl Ddl {
+    /// The objects `oids` as `query` (taking them as $1) writes them, one
+    /// row each with `oid`, `sql` and `superuser`; `what` names them in an
+    /// error.
+    pub async fn read(client: &Client, query: &str, oids: &[u32], what: &str) -> Result<Vec<Ddl>> {
+        Ok(client
+            .query(query, &[&oids])
+            .await
+            .with_context(|| format!("cannot read {what}"))?
+            .iter()
+            .map(Ddl::from_row)
+            .collect())
+    }
+
     /// From a row with `oid`, `sql` and `superuser`.
     pub fn from_row(row: &Row) -> Self {
         Self {

@@ -113,10 +113,7 @@ async fn identified(client: &Client, catalog: Catalog, oids: &[u32]) -> Result<B
         Catalog::Operator | Catalog::OperatorClass | Catalog::OperatorFamily => {
             operators::read(client, catalog, oids).await?
         }
-        Catalog::Cast | Catalog::Transform => casts::read(client, catalog, oids).await?,
-        Catalog::Collation | Catalog::Conversion => collations::read(client, catalog, oids).await?,
-        Catalog::AccessMethod => access_methods::read(client, oids).await?,
-        _ => text_search::read(client, catalog, oids).await?,
+        _ => Ddl::read(client, query(catalog), oids, kind(catalog).label()).await?,
     };
     let mut identities: HashMap<u32, Row> = client
         .query(IDENTITIES, &[&catalog.class(), &oids])
@@ -144,6 +141,17 @@ async fn identified(client: &Client, catalog: Catalog, oids: &[u32]) -> Result<B
         batch.defined.push(defined);
     }
     Ok(batch)
+}
+
+/// The query (objects as $1) writing the DDL of `catalog`'s objects, for
+/// the catalogs whose objects are written by one query alone.
+fn query(catalog: Catalog) -> &'static str {
+    match catalog {
+        Catalog::Cast | Catalog::Transform => casts::query(catalog),
+        Catalog::Collation | Catalog::Conversion => collations::query(catalog),
+        Catalog::AccessMethod => access_methods::ACCESS_METHODS,
+        _ => text_search::query(catalog),
+    }
 }
 
 /// The kind of the objects of `catalog`.

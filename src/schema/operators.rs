@@ -87,13 +87,7 @@ WHERE c.oid = ANY($1) ORDER BY 1";
 /// The DDL of operators, operator classes or families `oids`.
 pub(super) async fn read(client: &Client, catalog: Catalog, oids: &[u32]) -> Result<Vec<Ddl>> {
     match catalog {
-        Catalog::Operator => Ok(client
-            .query(OPERATORS, &[&oids])
-            .await
-            .context("cannot read operators")?
-            .iter()
-            .map(Ddl::from_row)
-            .collect()),
+        Catalog::Operator => Ddl::read(client, OPERATORS, oids, "operators").await,
         Catalog::OperatorFamily => families(client, oids).await,
         _ => classes(client, oids).await,
     }

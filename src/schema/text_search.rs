@@ -2,11 +2,7 @@
 //! last with their token mappings. Only a superuser can create parsers
 //! and templates.
 
-use anyhow::{Context, Result};
-use tokio_postgres::Client;
-
 use super::catalogs::Catalog;
-use super::defined::Ddl;
 
 /// Text search parsers $1.
 const PARSERS: &str = "
@@ -64,19 +60,12 @@ JOIN pg_catalog.pg_ts_parser p ON p.oid = c.cfgparser
 JOIN pg_catalog.pg_namespace pn ON pn.oid = p.prsnamespace
 WHERE c.oid = ANY($1) ORDER BY 1";
 
-/// The DDL of text search objects `oids` of `catalog`.
-pub(super) async fn read(client: &Client, catalog: Catalog, oids: &[u32]) -> Result<Vec<Ddl>> {
-    let query = match catalog {
+/// The query (objects as $1) writing text search objects of `catalog`.
+pub(super) fn query(catalog: Catalog) -> &'static str {
+    match catalog {
         Catalog::TextSearchParser => PARSERS,
         Catalog::TextSearchTemplate => TEMPLATES,
         Catalog::TextSearchDictionary => DICTIONARIES,
         _ => CONFIGURATIONS,
-    };
-    Ok(client
-        .query(query, &[&oids])
-        .await
-        .context("cannot read text search objects")?
-        .iter()
-        .map(Ddl::from_row)
-        .collect())
+    }
 }
