@@ -3,9 +3,13 @@
 # are tested against) on a throwaway cluster, from the Debian source package
 # of the running server's major, and print its connection string.
 #
-# Usage: scripts/regression-db.sh [--dir DIR]
+# Usage: scripts/regression-db.sh [--major N] [--dir DIR]
+#   --major N  build it with PostgreSQL N instead of the server found here:
+#              its server, client and headers are installed from the Debian
+#              release that carries them (13: bullseye, pinned so nothing
+#              else is upgraded), beside the machine's own
 #   --dir DIR  where to keep sources, build and cluster (default
-#              /var/tmp/seedpack-regress); rerunning reuses the downloads
+#              /var/tmp/seedpack-regress/MAJOR); rerunning reuses the downloads
 #
 # Prints shell lines to eval, like pg-sandbox.sh:
 #   REGRESS_DIR=...  REGRESSION_URL=... (the regression database, superuser)
@@ -22,10 +26,12 @@ set -euo pipefail
 usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; }
 die() { echo "regression-db.sh: $*" >&2; exit 2; }
 
-dir=/var/tmp/seedpack-regress
+dir=""
+want=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir="${2:?--dir needs a directory}"; shift 2 ;;
+    --major) want="${2:?--major needs a number}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown argument $1 (try --help)" ;;
   esac
@@ -33,13 +39,47 @@ done
 
 # shellcheck source=scripts/lib/postgres.sh
 source "$(dirname "$0")/lib/postgres.sh"
-bindir="$(find_bindir)"
-version="$("$bindir/postgres" --version | awk '{print $3}')"
-major="${version%%.*}"
-mkdir -p "$dir"
-dir="$(cd "$dir" && pwd)"
 
 need_root() { [ "$(id -u)" = 0 ] || die "$1 is missing; run as root to install it, or install it yourself"; }
+
+# PostgreSQL $1 from the Debian release that carries it, pinned low so that
+# nothing of this machine's own is upgraded or replaced. Debian's packages
+# would make and start a cluster of their own: that is switched off first.
+install_major() {
+  local want="$1" suite
+  case "$want" in
+    13) suite=bullseye ;;
+    *) die "no Debian release installable here carries PostgreSQL $want (13 is bullseye's)" ;;
+  esac
+  need_root "PostgreSQL $want"
+  printf 'Types: deb deb-src\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$suite" > "/etc/apt/sources.list.d/seedpack-$suite.sources"
+  printf 'Package: *\nPin: release n=%s\nPin-Priority: 100\n' "$suite" > "/etc/apt/preferences.d/seedpack-$suite"
+  mkdir -p /etc/postgresql-common
+  if [ -f /etc/postgresql-common/createcluster.conf ]; then
+    sed -i 's/^#\?\s*create_main_cluster.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf
+  else
+    echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf
+  fi
+  echo "== installing PostgreSQL $want from $suite" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t "$suite" \
+    "postgresql-$want" "postgresql-client-$want" "postgresql-server-dev-$want" make >/dev/null
+}
+
+if [ -n "$want" ]; then
+  bindir="/usr/lib/postgresql/$want/bin"
+  [ -x "$bindir/postgres" ] || install_major "$want"
+  # pg-sandbox.sh starts the cluster with these binaries.
+  export SEEDPACK_PG_BINDIR="$bindir"
+else
+  bindir="$(find_bindir)"
+fi
+version="$("$bindir/postgres" --version | awk '{print $3}')"
+major="${version%%.*}"
+dir="${dir:-/var/tmp/seedpack-regress/$major}"
+mkdir -p "$dir"
+dir="$(cd "$dir" && pwd)"
 
 # Sources: the package of this major whose upstream version is closest to
 # the server's (the regression tests only change within a major for fixes).
@@ -91,6 +131,9 @@ fi
 eval "$("$(dirname "$0")/pg-sandbox.sh" start --dir "$dir/cluster")"
 admin="$ADMIN_URL"
 port="${admin##*:}"; port="${port%%/*}"
+# Before PostgreSQL 15, pg_regress writes the tests it makes from
+# input/*.source into these, and does not make them itself.
+mkdir -p "$dir/out/sql" "$dir/out/expected"
 [ "$(id -u)" = 0 ] && chown -R postgres: "$dir"
 pg_regress="$(dirname "$("$bindir/pg_config" --pgxs 2>/dev/null || pg_config --pgxs)")/../test/regress/pg_regress"
 [ -x "$pg_regress" ] || die "no pg_regress at $pg_regress"

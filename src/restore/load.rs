@@ -99,7 +99,14 @@ async fn load_shares(
         futures_util::pin_mut!(sink);
         let mut left = share.bytes;
         while left > 0 {
-            let Some(mut chunk) = pending.take().or(rx.recv().await) else {
+            // What is left of the chunk the last share ended in comes first;
+            // only then the next one (`Option::or` would take it eagerly
+            // and drop it).
+            let next = match pending.take() {
+                Some(rest) => Some(rest),
+                None => rx.recv().await,
+            };
+            let Some(mut chunk) = next else {
                 break;
             };
             if chunk.len() as u64 > left {

@@ -1,6 +1,7 @@
 //! Constraints defined on dumped relations: valid check constraints go
-//! inside their `CREATE TABLE`; keys, exclusion constraints and checks not
-//! yet validated are added after the data, as pg_dump does.
+//! inside their `CREATE TABLE`; keys, exclusion constraints, checks not yet
+//! validated and checks calling a function over a table's row type (created
+//! after the tables) are added after the data, as pg_dump does.
 
 use std::collections::HashMap;
 
@@ -13,7 +14,8 @@ use crate::artifact::{ObjectKind, SchemaObject};
 use crate::ident::quote_ident;
 
 /// Constraints of relations $1 defined on the relation itself (not inherited
-/// from a parent): check constraints, keys and exclusion constraints.
+/// from a parent): check constraints, keys and exclusion constraints; and
+/// whether each calls a function over a relation's row type.
 const CONSTRAINTS: &str = "
 SELECT con.conrelid, con.conname, con.contype::text AS kind, con.convalidated,
        pg_catalog.pg_get_constraintdef(con.oid) AS definition,
@@ -22,7 +24,17 @@ SELECT con.conrelid, con.conname, con.contype::text AS kind, con.convalidated,
                          con.conrelid::regclass::text, pg_catalog.obj_description(con.oid, 'pg_constraint')) END AS comment,
        CASE WHEN con.conindid <> 0 AND pg_catalog.obj_description(con.conindid, 'pg_class') IS NOT NULL THEN
          pg_catalog.format('COMMENT ON INDEX %s IS %L', con.conindid::regclass::text,
-                           pg_catalog.obj_description(con.conindid, 'pg_class')) END AS index_comment
+                           pg_catalog.obj_description(con.conindid, 'pg_class')) END AS index_comment,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+               JOIN pg_catalog.pg_depend fd
+                 ON fd.classid = 'pg_catalog.pg_proc'::regclass AND fd.objid = d.refobjid
+                AND fd.refclassid = 'pg_catalog.pg_type'::regclass
+               JOIN pg_catalog.pg_type t ON t.oid = fd.refobjid
+               LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem
+               JOIN pg_catalog.pg_class c ON c.oid = COALESCE(NULLIF(t.typrelid, 0), e.typrelid)
+               WHERE d.classid = 'pg_catalog.pg_constraint'::regclass AND d.objid = con.oid
+                 AND d.refclassid = 'pg_catalog.pg_proc'::regclass AND c.relkind <> 'c')
+         AS over_row_type
 FROM pg_catalog.pg_constraint con
 WHERE con.conrelid = ANY($1) AND con.conparentid = 0 AND con.conislocal
   AND con.contype IN ('c', 'p', 'u', 'x')
@@ -57,7 +69,10 @@ pub(super) async fn read(
         let name: String = row.get("conname");
         let kind: String = row.get("kind");
         let definition: String = row.get("definition");
-        if kind == "c" && row.get::<_, bool>("convalidated") {
+        // A check calling a function over a table's row type waits for
+        // that function, which waits for the tables.
+        let inline = kind == "c" && row.get::<_, bool>("convalidated");
+        if inline && !row.get::<_, bool>("over_row_type") {
             found
                 .inline
                 .entry(relation)

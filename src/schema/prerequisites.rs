@@ -48,9 +48,10 @@ WHERE d.refobjid >= 16384 AND d.deptype = 'n'
 ORDER BY 1, 2";
 
 /// What objects ($1 catalogs, $2 oids) use, with what their parts use: a
-/// domain's constraints, a composite type's attributes, an operator class's
-/// or family's operators and functions. A composite type's relation stands
-/// for the type.
+/// domain's constraints, a composite type's attributes (its relation,
+/// internal to it; not a table whose generated column has the type, which
+/// depends on it automatically), an operator class's or family's operators
+/// and functions. A composite type's relation stands for the type.
 const NODE_REFS: &str = "
 WITH nodes AS (SELECT * FROM unnest($1::oid[], $2::oid[]) AS u(classid, objid)),
 parts AS (
@@ -60,7 +61,8 @@ parts AS (
     JOIN pg_catalog.pg_depend m
       ON m.refclassid = n.classid AND m.refobjid = n.objid AND m.deptype IN ('a', 'i')
     WHERE (n.classid = 'pg_catalog.pg_type'::regclass
-           AND m.classid IN ('pg_catalog.pg_constraint'::regclass, 'pg_catalog.pg_class'::regclass))
+           AND ((m.classid = 'pg_catalog.pg_constraint'::regclass AND m.deptype = 'a')
+                OR (m.classid = 'pg_catalog.pg_class'::regclass AND m.deptype = 'i')))
        OR (n.classid IN ('pg_catalog.pg_opclass'::regclass, 'pg_catalog.pg_opfamily'::regclass)
            AND m.classid IN ('pg_catalog.pg_amop'::regclass, 'pg_catalog.pg_amproc'::regclass))
 )

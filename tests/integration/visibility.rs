@@ -132,3 +132,37 @@ fn a_target_partitioned_otherwise_is_loaded_mvcc_safe_and_says_so() {
     // Checked by key, as its leaves are not the artifact's.
     check_with(&dst, &artifact, &[]).ok();
 }
+
+#[test]
+fn partitions_larger_than_a_read_chunk_load_whole_leaf_by_leaf() {
+    // Leaf shares end inside the chunks the artifact is read in (256 KiB):
+    // the rest of a chunk must start the next leaf, none may be skipped.
+    let src = TestDb::new("vis_big_src").with_sql(
+        "CREATE TABLE reading (id int, at int, payload text, PRIMARY KEY (id, at))
+           PARTITION BY RANGE (at);
+         CREATE TABLE reading_a PARTITION OF reading FOR VALUES FROM (0) TO (3);
+         CREATE TABLE reading_b PARTITION OF reading FOR VALUES FROM (3) TO (7);
+         CREATE TABLE reading_c PARTITION OF reading FOR VALUES FROM (7) TO (10);
+         INSERT INTO reading SELECT i, i % 10, md5(i::text) || md5((i * 7)::text)
+         FROM generate_series(1, 40000) i;",
+    );
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "vis_big");
+    let manifest = manifest_json(&artifact);
+    assert_eq!(
+        manifest_table(&manifest, "reading")["partitions"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "dumped leaf by leaf"
+    );
+    const LEAVES: &str = "SELECT string_agg(tableoid::regclass || '=' || n, ',' ORDER BY 1)
+                          FROM (SELECT tableoid, count(*) AS n FROM reading GROUP BY 1) x";
+    // Into an empty database, and replacing the rows of an existing one.
+    let empty = TestDb::new("vis_big_empty");
+    restore_with(&empty, &artifact, &["-q"]).ok();
+    assert_eq!(empty.sql(LEAVES), src.sql(LEAVES));
+    assert_eq!(empty.snapshot(), src.snapshot());
+    restore_with(&empty, &artifact, &["-q", "--data-only", "--force"]).ok();
+    assert_eq!(empty.snapshot(), src.snapshot());
+}
