@@ -29,14 +29,18 @@ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY n.nspname, c.relname";
 
 /// Unique constraints and indexes of tables $1, as column lists: the keys
-/// `ON CONFLICT` can match on (no partial or expression indexes).
+/// `ON CONFLICT` can match on (no partial or expression indexes, and none
+/// over a generated column, which the data does not carry).
 const UNIQUE_KEYS: &str = "
 SELECT i.indrelid,
        ARRAY(SELECT a.attname::text FROM unnest(i.indkey) AS k(attnum)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum)
          AS columns
 FROM pg_catalog.pg_index i
-WHERE i.indrelid = ANY($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL";
+WHERE i.indrelid = ANY($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+  AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey) AS k(attnum)
+                  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                  WHERE a.attgenerated <> '')";
 
 /// Tables called any of $1, in any schema but the system's.
 const TABLES_CALLED: &str = "
@@ -66,7 +70,9 @@ FROM pg_catalog.pg_attribute a
 WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum";
 
-/// Primary key columns of tables $1, in key order.
+/// Primary key columns of tables $1, in key order. A key over a generated
+/// column (which the data does not carry) does not count: such a table is
+/// ordered and matched as one without a key.
 const PRIMARY_KEYS: &str = "
 SELECT con.conrelid,
        ARRAY(SELECT a.attname::text
@@ -74,7 +80,10 @@ SELECT con.conrelid,
              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
              ORDER BY k.ord) AS columns
 FROM pg_catalog.pg_constraint con
-WHERE con.contype = 'p' AND con.conrelid = ANY($1)";
+WHERE con.contype = 'p' AND con.conrelid = ANY($1)
+  AND NOT EXISTS (SELECT 1 FROM unnest(con.conkey) AS k(attnum)
+                  JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+                  WHERE a.attgenerated <> '')";
 
 /// Every relation of tables $1: each table and all partitions below it
 /// (pg_partition_tree lists nothing for a table that is not partitioned).
