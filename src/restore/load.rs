@@ -65,6 +65,16 @@ pub async fn load_leaves(
     load_shares(client, reader, position, progress, &shares, freeze).await
 }
 
+/// What is left of the chunk the last share ended in, else the next chunk
+/// (`pending.take().or(rx.recv().await)` would take the next one even when
+/// something is left, and drop it).
+async fn next_chunk(pending: &mut Option<Bytes>, rx: &mut mpsc::Receiver<Bytes>) -> Option<Bytes> {
+    match pending.take() {
+        Some(rest) => Some(rest),
+        None => rx.recv().await,
+    }
+}
+
 /// Where a run of the table's data goes: its rows and bytes.
 struct Share<'a> {
     table: &'a QualifiedName,
@@ -99,14 +109,7 @@ async fn load_shares(
         futures_util::pin_mut!(sink);
         let mut left = share.bytes;
         while left > 0 {
-            // What is left of the chunk the last share ended in comes first;
-            // only then the next one (`Option::or` would take it eagerly
-            // and drop it).
-            let next = match pending.take() {
-                Some(rest) => Some(rest),
-                None => rx.recv().await,
-            };
-            let Some(mut chunk) = next else {
+            let Some(mut chunk) = next_chunk(&mut pending, &mut rx).await else {
                 break;
             };
             if chunk.len() as u64 > left {
