@@ -159,6 +159,8 @@ pub enum ObjectKind {
     /// Privileges granted on one object (or by default in one schema) to
     /// one grantee, applied only by `restore --privileges`.
     Grant,
+    /// Created last, so that none fires on the restore's own DDL.
+    EventTrigger,
 }
 
 /// Before the data (the shapes data goes into) or after it (what checks,
@@ -203,6 +205,7 @@ impl ObjectKind {
             Self::View => "view",
             Self::MaterializedView => "materialized view",
             Self::Grant => "grant",
+            Self::EventTrigger => "event trigger",
         }
     }
 
@@ -237,7 +240,8 @@ impl ObjectKind {
             | Self::Statistics
             | Self::View
             | Self::MaterializedView
-            | Self::Grant => Phase::PostData,
+            | Self::Grant
+            | Self::EventTrigger => Phase::PostData,
         }
     }
 }

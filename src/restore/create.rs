@@ -35,13 +35,15 @@ WITH identified(kind, identity) AS MATERIALIZED (
         UNION ALL SELECT 'pg_catalog.pg_ts_dict'::regclass, oid FROM pg_catalog.pg_ts_dict
         UNION ALL SELECT 'pg_catalog.pg_ts_config'::regclass, oid FROM pg_catalog.pg_ts_config
         UNION ALL SELECT 'pg_catalog.pg_am'::regclass, oid FROM pg_catalog.pg_am
+        UNION ALL SELECT 'pg_catalog.pg_event_trigger'::regclass, oid FROM pg_catalog.pg_event_trigger
     ) o, LATERAL pg_catalog.pg_identify_object(o.classid, o.oid, 0) AS i
     WHERE o.oid >= 16384
 )
 SELECT CASE
          WHEN u.kind IN ('operator', 'operator class', 'operator family', 'cast', 'transform',
                          'collation', 'conversion', 'text search parser', 'text search template',
-                         'text search dictionary', 'text search configuration', 'access method')
+                         'text search dictionary', 'text search configuration', 'access method',
+                         'event trigger')
          THEN EXISTS (SELECT 1 FROM identified x WHERE x.kind = u.kind AND x.identity = u.name)
          ELSE CASE u.kind
          WHEN 'schema' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = u.name)

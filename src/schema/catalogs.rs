@@ -28,6 +28,7 @@ pub(super) enum Catalog {
     TextSearchDictionary,
     TextSearchConfiguration,
     AccessMethod,
+    EventTrigger,
 }
 
 /// `pg_class`: a dependency on a relation (a table's row type) makes an
@@ -35,7 +36,7 @@ pub(super) enum Catalog {
 pub(super) const RELATION_CLASS: u32 = 1259;
 
 impl Catalog {
-    pub const ALL: [Catalog; 14] = [
+    pub const ALL: [Catalog; 15] = [
         Catalog::Type,
         Catalog::Function,
         Catalog::Operator,
@@ -50,6 +51,7 @@ impl Catalog {
         Catalog::TextSearchDictionary,
         Catalog::TextSearchConfiguration,
         Catalog::AccessMethod,
+        Catalog::EventTrigger,
     ];
 
     /// The catalog's own oid, as `pg_depend.classid` holds it.
@@ -69,6 +71,7 @@ impl Catalog {
             Catalog::TextSearchDictionary => 3600,
             Catalog::TextSearchConfiguration => 3602,
             Catalog::AccessMethod => 2601,
+            Catalog::EventTrigger => 3466,
         }
     }
 

@@ -16,6 +16,7 @@ mod collations;
 mod comments;
 mod constraints;
 mod defined;
+mod event_triggers;
 mod extensions;
 mod functions;
 mod indexes;
@@ -142,6 +143,12 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
         };
         objects.extend(privileges::read(client, &granted).await?);
     }
+
+    // Event triggers last: none fires on the restore's own DDL.
+    let (mut objects, event_triggers): (Vec<_>, Vec<_>) = objects
+        .into_iter()
+        .partition(|o| o.kind != ObjectKind::EventTrigger);
+    objects.extend(event_triggers);
 
     let mut warnings = warnings::not_carried(client, &relation_oids, whole_schemas).await?;
     warnings.extend(prerequisites.warnings);

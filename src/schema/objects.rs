@@ -10,7 +10,9 @@ use tokio_postgres::{Client, Row};
 use super::catalogs::{Catalog, Node};
 use super::comments::push_comment;
 use super::defined::{Batch, Ddl, Defined};
-use super::{access_methods, casts, collations, functions, operators, text_search, types};
+use super::{
+    access_methods, casts, collations, event_triggers, functions, operators, text_search, types,
+};
 use crate::artifact::{ObjectKind, SchemaObject};
 
 /// Objects $2 of catalog $1 as the server identifies them (the name a
@@ -31,8 +33,8 @@ ORDER BY 1";
 
 /// The user objects of schemas $1 in every catalog a dump carries, but
 /// those an extension owns and those internal to another object (array
-/// types, a table's row type, a range's constructors). Casts and
-/// transforms belong to no schema: those over a type or through a
+/// types, a table's row type, a range's constructors). Casts, transforms
+/// and event triggers belong to no schema: those over a type or through a
 /// function of these schemas count.
 const SCHEMA_CONTENTS: &str = "
 WITH ns AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = ANY($1)),
@@ -73,6 +75,9 @@ contents(classid, oid) AS (
                   WHERE t.oid IN (c.castsource, c.casttarget) AND t.typnamespace IN (SELECT oid FROM ns))
        OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
                   WHERE p.oid = c.castfunc AND p.pronamespace IN (SELECT oid FROM ns))
+    UNION ALL
+    SELECT 'pg_catalog.pg_event_trigger'::regclass, e.oid FROM pg_catalog.pg_event_trigger e
+    JOIN pg_catalog.pg_proc p ON p.oid = e.evtfoid WHERE p.pronamespace IN (SELECT oid FROM ns)
     UNION ALL
     SELECT 'pg_catalog.pg_transform'::regclass, x.oid FROM pg_catalog.pg_transform x
     JOIN pg_catalog.pg_type t ON t.oid = x.trftype WHERE t.typnamespace IN (SELECT oid FROM ns)
@@ -150,6 +155,7 @@ fn query(catalog: Catalog) -> &'static str {
         Catalog::Cast | Catalog::Transform => casts::query(catalog),
         Catalog::Collation | Catalog::Conversion => collations::query(catalog),
         Catalog::AccessMethod => access_methods::ACCESS_METHODS,
+        Catalog::EventTrigger => event_triggers::EVENT_TRIGGERS,
         _ => text_search::query(catalog),
     }
 }
@@ -171,5 +177,6 @@ fn kind(catalog: Catalog) -> ObjectKind {
         Catalog::TextSearchDictionary => ObjectKind::TextSearchDictionary,
         Catalog::TextSearchConfiguration => ObjectKind::TextSearchConfiguration,
         Catalog::AccessMethod => ObjectKind::AccessMethod,
+        Catalog::EventTrigger => ObjectKind::EventTrigger,
     }
 }

@@ -13,8 +13,9 @@ ORDER BY 1";
 
 /// What a dump of whole schemas $1 leaves out of a database on purpose:
 /// objects of the server's configuration rather than the application's
-/// (foreign data wrappers, servers and tables, publications, event
-/// triggers), each with why. Objects an extension owns come with it.
+/// (foreign data wrappers, servers and tables, publications) and event
+/// triggers whose function it does not carry, each with why. Objects an
+/// extension owns come with it.
 const DATABASE_LEVEL: &str = "
 WITH found(classid, oid, why) AS (
     SELECT 'pg_catalog.pg_foreign_data_wrapper'::regclass, oid,
@@ -32,9 +33,11 @@ WITH found(classid, oid, why) AS (
     SELECT 'pg_catalog.pg_publication'::regclass, oid, 'publications configure the source''s replication'
     FROM pg_catalog.pg_publication
     UNION ALL
-    SELECT 'pg_catalog.pg_event_trigger'::regclass, oid,
-           'event triggers are a superuser''s configuration of the server'
-    FROM pg_catalog.pg_event_trigger
+    SELECT 'pg_catalog.pg_event_trigger'::regclass, e.oid,
+           'its function is outside the dumped schemas'
+    FROM pg_catalog.pg_event_trigger e JOIN pg_catalog.pg_proc p ON p.oid = e.evtfoid
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname <> ALL($1)
 )
 SELECT pg_catalog.format('%s is not carried: %s', pg_catalog.pg_describe_object(f.classid, f.oid, 0), f.why)
 FROM found f

@@ -79,7 +79,17 @@ CREATE OPERATOR public.< (LEFTARG = public.myint, RIGHTARG = public.myint, FUNCT
 CREATE OPERATOR public.= (LEFTARG = public.myint, RIGHTARG = public.myint, FUNCTION = public.myint_eq);
 CREATE OPERATOR CLASS public.myint_ops DEFAULT FOR TYPE public.myint USING btree AS
   OPERATOR 1 public.<, OPERATOR 3 public.=, FUNCTION 1 public.myint_cmp(public.myint, public.myint);
-CREATE TEXT SEARCH TEMPLATE public.plain_words (INIT = dsimple_init, LEXIZE = dsimple_lexize);";
+CREATE TEXT SEARCH TEMPLATE public.plain_words (INIT = dsimple_init, LEXIZE = dsimple_lexize);
+CREATE FUNCTION public.note_ddl() RETURNS event_trigger LANGUAGE plpgsql
+  AS $$ BEGIN RAISE NOTICE 'ddl'; END $$;
+CREATE EVENT TRIGGER note_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'DROP TABLE')
+  EXECUTE FUNCTION public.note_ddl();
+ALTER EVENT TRIGGER note_ddl ENABLE ALWAYS;";
+
+/// The event triggers, with their events, tags and firing states.
+const EVENT_TRIGGERS: &str = "SELECT string_agg(evtname || ' ' || evtevent || ' ' || evtenabled::text
+                                                || ' ' || evttags::text || ' ' || evtfoid::regproc, ',')
+                              FROM pg_event_trigger";
 
 /// The owner's table over the superuser's type, indexed through its class.
 const OWNERS_TABLE: &str = "
@@ -103,6 +113,7 @@ fn objects_only_a_superuser_can_create_are_refused_before_any_write_and_restore_
         "function public.myint_in(cstring)",
         "operator class public.myint_ops USING btree",
         "text search template public.plain_words",
+        "event trigger note_ddl",
     ] {
         assert!(run.stderr.contains(named), "{named}: {}", run.stderr);
     }
@@ -144,6 +155,11 @@ fn objects_only_a_superuser_can_create_are_refused_before_any_write_and_restore_
         dst.sql("SELECT tmplname FROM pg_ts_template WHERE tmplnamespace = 'public'::regnamespace"),
         "plain_words"
     );
+    assert_eq!(
+        dst.sql(EVENT_TRIGGERS),
+        "note_ddl ddl_command_end A {\"CREATE TABLE\",\"DROP TABLE\"} note_ddl"
+    );
+    assert_eq!(dst.sql(EVENT_TRIGGERS), src.sql(EVENT_TRIGGERS));
 }
 
 #[test]
