@@ -171,8 +171,11 @@ fn expand(base: &[String], text: &str, out: &mut Vec<Vec<String>>) {
             .collect();
         if ident.is_empty() {
             if let Some(group) = rest.strip_prefix('{') {
-                for part in split_group(group) {
-                    expand(&path, part.trim(), out);
+                // A trailing comma leaves an empty part: it names nothing.
+                for part in split_group(group).into_iter().map(str::trim) {
+                    if !part.is_empty() {
+                        expand(&path, part, out);
+                    }
                 }
                 return;
             }

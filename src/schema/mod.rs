@@ -97,19 +97,7 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
     let policies = policies::read(client, &relation_oids, &roots).await?;
     let statistics = statistics::read(client, &relation_oids, &roots).await?;
 
-    let mut schemas: BTreeSet<String> = tables.iter().map(|t| t.name.schema.clone()).collect();
-    schemas.extend(sequences.iter().map(|s| s.schema.clone()));
-    schemas.extend(prerequisites.schemas.iter().cloned());
-    schemas.extend(views.schemas.iter().cloned());
-    // A schema dumped whole is carried even when it holds nothing.
-    schemas.extend(whole_schemas.iter().cloned());
-    // public exists in every new database (and before PostgreSQL 15 is
-    // owned by a superuser): it is the one schema never carried.
-    schemas.remove("pg_catalog");
-    schemas.remove("public");
-
-    let (prerequisite_functions, prerequisite_types) =
-        (prerequisites.functions.clone(), prerequisites.types.clone());
+    let schemas = carried_schemas(scope, &prerequisites.schemas, &views.schemas);
     let mut objects: Vec<SchemaObject> = schema_objects(client, &schemas).await?;
     objects.extend(prerequisites.extensions);
     objects.extend(prerequisites.objects);
@@ -138,12 +126,11 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
             relations: [relation_oids.as_slice(), views.oids.as_slice()].concat(),
             sequences: sequences.iter().map(QualifiedName::quoted).collect(),
             schemas: schemas.iter().cloned().collect(),
-            functions: prerequisite_functions,
-            types: prerequisite_types,
+            functions: prerequisites.functions,
+            types: prerequisites.types,
         };
         objects.extend(privileges::read(client, &granted).await?);
     }
-
     // Event triggers last: none fires on the restore's own DDL.
     let (mut objects, event_triggers): (Vec<_>, Vec<_>) = objects
         .into_iter()
@@ -154,6 +141,27 @@ pub async fn read(client: &Client, scope: &Scope<'_>) -> Result<SchemaSection> {
     warnings.extend(prerequisites.warnings);
     warnings.extend(views.warnings);
     Ok(SchemaSection { objects, warnings })
+}
+
+/// The schemas `CREATE SCHEMA` is carried for: those of the dumped tables,
+/// sequences, views (`views`) and other objects (`objects`), and every
+/// schema dumped whole, even an empty one; never `public`, which every new
+/// database has (and before PostgreSQL 15 a superuser owns).
+fn carried_schemas(
+    scope: &Scope<'_>,
+    objects: &BTreeSet<String>,
+    views: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut schemas: BTreeSet<String> = (scope.tables.iter().map(|t| &t.name.schema))
+        .chain(scope.sequences.iter().map(|s| &s.schema))
+        .chain(objects)
+        .chain(views)
+        .chain(scope.whole_schemas)
+        .cloned()
+        .collect();
+    schemas.remove("pg_catalog");
+    schemas.remove("public");
+    schemas
 }
 
 /// `ALTER TABLE ... ADD CONSTRAINT` for a foreign key of one of `tables`,
