@@ -89,7 +89,7 @@ fn aggregates_that_views_use_are_carried() {
         SELECT string_agg(concat_ws(' ', a.aggfnoid::regprocedure, a.aggtransfn, a.aggtranstype::regtype,
                                     a.agginitval, a.aggcombinefn, a.aggmtransfn, a.aggminvtransfn,
                                     a.aggmtranstype::regtype, a.aggminitval, a.aggfinalmodify,
-                                    p.proparallel, obj_description(p.oid, 'pg_proc')), E'\\n' ORDER BY 1)
+                                    p.proparallel, obj_description(p.oid, 'pg_proc')), E'\\n' ORDER BY a.aggfnoid::regprocedure::text)
         FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
         WHERE p.pronamespace = 'public'::regnamespace";
     assert!(src

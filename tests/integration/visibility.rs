@@ -156,8 +156,9 @@ fn partitions_larger_than_a_read_chunk_load_whole_leaf_by_leaf() {
         Some(3),
         "dumped leaf by leaf"
     );
-    const LEAVES: &str = "SELECT string_agg(tableoid::regclass || '=' || n, ',' ORDER BY 1)
-                          FROM (SELECT tableoid, count(*) AS n FROM reading GROUP BY 1) x";
+    const LEAVES: &str = "SELECT string_agg(leaf || '=' || n, ',' ORDER BY leaf)
+                          FROM (SELECT tableoid::regclass::text AS leaf, count(*) AS n
+                                FROM reading GROUP BY 1) x";
     // Into an empty database, and replacing the rows of an existing one.
     let empty = TestDb::new("vis_big_empty");
     restore_with(&empty, &artifact, &["-q"]).ok();
