@@ -45,15 +45,17 @@ SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS
        CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
        -- attcompression is new in PostgreSQL 14: read through the row.
        NULLIF(pg_catalog.to_jsonb(a) ->> 'attcompression', '') AS compression,
-       (SELECT s.seqrelid::regclass::text FROM pg_catalog.pg_depend dep
-        JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
-        WHERE dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i')
-         AS identity_sequence,
-       (SELECT c.relpersistence = 'u' FROM pg_catalog.pg_depend dep
-        JOIN pg_catalog.pg_class c ON c.oid = dep.objid
-        WHERE dep.classid = 'pg_catalog.pg_class'::regclass AND dep.refobjid = a.attrelid
-          AND dep.refobjsubid = a.attnum AND dep.deptype = 'i' AND c.relkind = 'S') AS identity_unlogged
+       -- Identity columns only, and by pg_depend's reference index
+       -- (refclassid first): without it, one scan of pg_depend per column.
+       seq.name AS identity_sequence, seq.unlogged AS identity_unlogged
 FROM pg_catalog.pg_attribute a
+LEFT JOIN LATERAL (
+    SELECT c.oid::regclass::text AS name, c.relpersistence = 'u' AS unlogged
+    FROM pg_catalog.pg_depend dep
+    JOIN pg_catalog.pg_class c ON c.oid = dep.objid AND c.relkind = 'S'
+    WHERE a.attidentity <> '' AND dep.refclassid = 'pg_catalog.pg_class'::regclass
+      AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
+      AND dep.classid = 'pg_catalog.pg_class'::regclass AND dep.deptype = 'i') AS seq ON true
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
