@@ -421,6 +421,13 @@ pub fn dump_command(db: &TestDb, path: &Path, extra: &[&str]) -> Seedpack {
     seedpack(&args).secret(&db.cluster.owner_password)
 }
 
+/// Each of `queries` answers the same in `target` as in `source`.
+pub fn assert_same_answers(source: &TestDb, target: &TestDb, queries: &[&str]) {
+    for query in queries {
+        assert_eq!(target.sql(query), source.sql(query), "{query}");
+    }
+}
+
 /// The password in a `postgresql://user:password@host/db` URL, or "".
 pub fn url_password(url: &str) -> String {
     let credentials = url
