@@ -14,7 +14,8 @@ use crate::artifact::{ObjectKind, SchemaObject};
 use crate::ident::quote_ident;
 
 /// Constraints of relations $1 defined on the relation itself (not inherited
-/// from a parent): check constraints, keys and exclusion constraints; and
+/// from a parent): check constraints, keys, exclusion constraints and (18
+/// and later) NOT NULL constraints not validated yet; and
 /// whether each calls a function over a relation's row type.
 const CONSTRAINTS: &str = "
 SELECT con.conrelid, con.conname, con.contype::text AS kind, con.convalidated,
@@ -37,7 +38,7 @@ SELECT con.conrelid, con.conname, con.contype::text AS kind, con.convalidated,
          AS over_row_type
 FROM pg_catalog.pg_constraint con
 WHERE con.conrelid = ANY($1) AND con.conparentid = 0 AND con.conislocal
-  AND con.contype IN ('c', 'p', 'u', 'x')
+  AND (con.contype IN ('c', 'p', 'u', 'x') OR (con.contype = 'n' AND NOT con.convalidated))
 ORDER BY con.conrelid, con.conname";
 
 /// The constraints of dumped relations, by where their DDL goes.
@@ -90,7 +91,8 @@ pub(super) async fn read(
         let (relation_name, partitioned) = relations[&relation];
         // A check not yet validated reaches inheritance children too, as
         // it did in the source (unless NO INHERIT); keys stay on the table.
-        let recurse = partitioned || (kind == "c" && !definition.contains(" NO INHERIT"));
+        let recurse = partitioned
+            || (matches!(kind.as_str(), "c" | "n") && !definition.contains(" NO INHERIT"));
         let mut sql = format!(
             "ALTER TABLE {}{relation_name} ADD CONSTRAINT {} {definition};",
             if recurse { "" } else { "ONLY " },

@@ -32,7 +32,11 @@ SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS
              FROM pg_catalog.pg_collation co
              JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
              WHERE co.oid = a.attcollation) END AS collation,
-       a.attnotnull, a.attidentity::text AS identity, a.attgenerated::text AS generated,
+       a.attnotnull AND COALESCE(nn.convalidated, true) AS attnotnull,
+       CASE WHEN nn.conname <> c.relname || '_' || a.attname || '_not_null' THEN nn.conname::text END
+         AS not_null_name,
+       COALESCE(nn.connoinherit, false) AS not_null_no_inherit,
+       a.attidentity::text AS identity, a.attgenerated::text AS generated,
        pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expression, a.attislocal,
        a.attinhcount > 0 AND NOT EXISTS (
          SELECT 1 FROM pg_catalog.pg_inherits i
@@ -57,7 +61,12 @@ LEFT JOIN LATERAL (
       AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
       AND dep.classid = 'pg_catalog.pg_class'::regclass AND dep.deptype = 'i') AS seq ON true
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+-- From PostgreSQL 18 a NOT NULL is a constraint with a name, possibly NO
+-- INHERIT or NOT VALID (added after the data, by constraints.rs).
+LEFT JOIN pg_catalog.pg_constraint nn
+  ON nn.conrelid = a.attrelid AND nn.contype = 'n' AND nn.conkey = ARRAY[a.attnum]
 WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum";
 
@@ -82,7 +91,12 @@ pub(super) struct ColumnDef {
     pub(super) name: String,
     pub(super) type_name: String,
     pub(super) collation: Option<String>,
+    /// NOT NULL and validated (a NOT VALID one is added after the data).
     pub(super) not_null: bool,
+    /// The NOT NULL constraint's name, when not the default (18 and later).
+    pub(super) not_null_name: Option<String>,
+    /// NOT NULL NO INHERIT (18 and later).
+    pub(super) not_null_no_inherit: bool,
     pub(super) identity: String,
     pub(super) generated: String,
     pub(super) default: Option<String>,
@@ -147,6 +161,8 @@ pub(super) async fn read_columns(
                 type_name: row.get("type_name"),
                 collation: row.get("collation"),
                 not_null: row.get("attnotnull"),
+                not_null_name: row.get("not_null_name"),
+                not_null_no_inherit: row.get("not_null_no_inherit"),
                 identity: row.get("identity"),
                 generated: row.get("generated"),
                 default: row.get("default_expression"),

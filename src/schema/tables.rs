@@ -239,7 +239,13 @@ fn column_definition(c: &ColumnDef, identity_options: &HashMap<String, String>) 
         }
     }
     if c.not_null {
+        if let Some(name) = &c.not_null_name {
+            def.push_str(&format!(" CONSTRAINT {}", quote_ident(name)));
+        }
         def.push_str(" NOT NULL");
+        if c.not_null_no_inherit {
+            def.push_str(" NO INHERIT");
+        }
     }
     def
 }

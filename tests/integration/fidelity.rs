@@ -661,3 +661,33 @@ fn inheritance_children_keep_generation_expressions_of_their_own() {
     assert_eq!(dst.snapshot(), src.snapshot());
     assert_eq!(dst.sql("SELECT b FROM gsame"), "10");
 }
+
+#[test]
+fn not_null_constraints_keep_their_names_and_validation_state() {
+    // From PostgreSQL 18 a NOT NULL is a constraint: it may be named, and
+    // NOT VALID over rows that are NULL (loaded before it is added).
+    if major() < 18 {
+        let (src, dst) = round_trip(
+            "fid_notnull",
+            "CREATE TABLE item (id int NOT NULL, name text NOT NULL);",
+            "INSERT INTO item VALUES (1, 'a');",
+        );
+        assert_eq!(dst.definitions(), src.definitions());
+        return;
+    }
+    let (src, dst) = round_trip(
+        "fid_notnull",
+        "CREATE TABLE item (id int CONSTRAINT item_id_required NOT NULL, name text, note text);
+         INSERT INTO item VALUES (1, NULL, 'x');
+         ALTER TABLE item ADD CONSTRAINT item_name_later NOT NULL name NOT VALID;",
+        "",
+    );
+    const NOT_NULLS: &str = "SELECT string_agg(conname || ' ' || convalidated, ', ' ORDER BY conname)
+                             FROM pg_constraint WHERE contype = 'n' AND conrelid = 'item'::regclass";
+    assert_eq!(
+        dst.sql(NOT_NULLS),
+        "item_id_required true, item_name_later false"
+    );
+    assert_eq!(dst.sql(NOT_NULLS), src.sql(NOT_NULLS));
+    assert_eq!(dst.snapshot(), src.snapshot());
+}
