@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use super::shapes::{ColumnDef, Shell};
 use crate::ident::quote_ident;
 
-/// A partition whose columns stand in another order than its parent's (it
-/// was made on its own and attached) is created so, as a table of its own,
-/// and attached, as pg_dump does: `PARTITION OF` would give it its parent's
-/// order. Returns the table's shell as a standalone table and the `ATTACH`.
+/// A partition whose columns stand in another order than its parent's, or
+/// (PostgreSQL 18) whose NOT NULL constraints are named otherwise (it was
+/// made on its own and attached), is created so, as a table of its own, and
+/// attached, as pg_dump does: `PARTITION OF` would give it its parent's
+/// order and names. Returns the table's shell as a standalone table and the
+/// `ATTACH`.
 pub(super) fn attached_partition(
     shell: &Shell,
     shells: &HashMap<u32, Shell>,
@@ -19,12 +21,12 @@ pub(super) fn attached_partition(
 ) -> Option<(Shell, String)> {
     let parent_name = shell.parents.first().filter(|_| shell.is_partition)?;
     let (parent, _) = shells.iter().find(|(_, s)| &s.name == parent_name)?;
-    let names = |oid: &u32| -> Vec<&str> {
+    let names = |oid: &u32| -> Vec<(&str, Option<&str>)> {
         columns
             .get(oid)
             .into_iter()
             .flatten()
-            .map(|c| c.name.as_str())
+            .map(|c| (c.name.as_str(), c.not_null_constraint.as_deref()))
             .collect()
     };
     if names(&oid) == names(parent) {

@@ -36,6 +36,7 @@ SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS
        CASE WHEN nn.conname <> c.relname || '_' || a.attname || '_not_null' THEN nn.conname::text END
          AS not_null_name,
        COALESCE(nn.connoinherit, false) AS not_null_no_inherit,
+       nn.conname::text AS not_null_constraint,
        a.attidentity::text AS identity, a.attgenerated::text AS generated,
        pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expression, a.attislocal,
        a.attinhcount > 0 AND NOT EXISTS (
@@ -97,6 +98,8 @@ pub(super) struct ColumnDef {
     pub(super) not_null_name: Option<String>,
     /// NOT NULL NO INHERIT (18 and later).
     pub(super) not_null_no_inherit: bool,
+    /// The NOT NULL constraint's name, default or not (18 and later).
+    pub(super) not_null_constraint: Option<String>,
     pub(super) identity: String,
     pub(super) generated: String,
     pub(super) default: Option<String>,
@@ -163,6 +166,7 @@ pub(super) async fn read_columns(
                 not_null: row.get("attnotnull"),
                 not_null_name: row.get("not_null_name"),
                 not_null_no_inherit: row.get("not_null_no_inherit"),
+                not_null_constraint: row.get("not_null_constraint"),
                 identity: row.get("identity"),
                 generated: row.get("generated"),
                 default: row.get("default_expression"),
