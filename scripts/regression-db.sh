@@ -16,7 +16,7 @@
 #   ADMIN_URL=...
 # Stop the cluster with: scripts/pg-sandbox.sh stop "$REGRESS_DIR/cluster"
 #
-# Needs (installed when missing, as root, with apt-get): a deb-src entry for
+# Needs Debian, and (installed when missing, as root, with apt-get) a deb-src entry for
 # Debian's archive, postgresql-server-dev-MAJOR (headers and PGXS to build
 # regress.so) and make; pg_regress comes with the server package. Some of
 # the 217 tests fail outside a source tree (COPY from files, a few
@@ -41,6 +41,13 @@ done
 source "$(dirname "$0")/lib/postgres.sh"
 
 need_root() { [ "$(id -u)" = 0 ] || die "$1 is missing; run as root to install it, or install it yourself"; }
+
+# The sources and packages come from Debian's archive: say so up front on
+# any other system rather than fail halfway.
+# shellcheck disable=SC1091 # the system's own file
+if ! { [ -r /etc/os-release ] && [ "$(. /etc/os-release && echo "$ID")" = debian ]; }; then
+  die "needs Debian (the server's source package and PostgreSQL 13 come from Debian's archive); .github/workflows/ci.yml runs it in a Debian container"
+fi
 
 # PostgreSQL $1 from the Debian release that carries it, pinned low so that
 # nothing of this machine's own is upgraded or replaced. Debian's packages
