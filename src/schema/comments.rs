@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-/// Comments on relations $1 and their columns, as statements.
+/// Comments on relations $1, their columns and their valid NOT NULL
+/// constraints, as statements.
 const RELATION_COMMENTS: &str = "
 SELECT c.oid AS relation, pg_catalog.format('COMMENT ON %s %s IS %L',
          CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
@@ -21,6 +22,14 @@ FROM pg_catalog.pg_description d
 JOIN pg_catalog.pg_class c ON d.classoid = 'pg_catalog.pg_class'::regclass AND d.objoid = c.oid
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
 WHERE c.oid = ANY($1) AND d.objsubid > 0
+UNION ALL
+-- NOT NULL constraints (PostgreSQL 18) made with their table; comments on
+-- the others come with them (constraints.rs).
+SELECT con.conrelid, pg_catalog.format('COMMENT ON CONSTRAINT %I ON %s IS %L', con.conname,
+                                       con.conrelid::regclass::text, d.description)
+FROM pg_catalog.pg_description d
+JOIN pg_catalog.pg_constraint con ON d.classoid = 'pg_catalog.pg_constraint'::regclass AND d.objoid = con.oid
+WHERE con.conrelid = ANY($1) AND con.contype = 'n' AND con.convalidated
 ORDER BY 1, 2";
 
 /// Comment statements per relation oid, for tables, partitions and views.

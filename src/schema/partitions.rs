@@ -113,6 +113,9 @@ pub(super) fn partition_options(
             _ => {}
         }
         if column.not_null && !inherited.not_null {
+            if let Some(name) = &column.not_null_name {
+                constraints.push_str(&format!(" CONSTRAINT {}", quote_ident(name)));
+            }
             constraints.push_str(" NOT NULL");
         }
         if !constraints.is_empty() {

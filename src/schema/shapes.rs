@@ -37,6 +37,7 @@ SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS
          AS not_null_name,
        COALESCE(nn.connoinherit, false) AS not_null_no_inherit,
        nn.conname::text AS not_null_constraint,
+       COALESCE(nn.conislocal, false) AS not_null_local,
        a.attidentity::text AS identity, a.attgenerated::text AS generated,
        pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expression, a.attislocal,
        a.attinhcount > 0 AND NOT EXISTS (
@@ -100,6 +101,9 @@ pub(super) struct ColumnDef {
     pub(super) not_null_no_inherit: bool,
     /// The NOT NULL constraint's name, default or not (18 and later).
     pub(super) not_null_constraint: Option<String>,
+    /// The NOT NULL constraint is the relation's own, whether or not it
+    /// also comes from a parent (18 and later).
+    pub(super) not_null_local: bool,
     pub(super) identity: String,
     pub(super) generated: String,
     pub(super) default: Option<String>,
@@ -167,6 +171,7 @@ pub(super) async fn read_columns(
                 not_null_name: row.get("not_null_name"),
                 not_null_no_inherit: row.get("not_null_no_inherit"),
                 not_null_constraint: row.get("not_null_constraint"),
+                not_null_local: row.get("not_null_local"),
                 identity: row.get("identity"),
                 generated: row.get("generated"),
                 default: row.get("default_expression"),

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::comments::relation_comments;
-use super::inheritance::joined_child;
+use super::inheritance::{joined_child, not_null_element, own_not_nulls, set_not_null};
 use super::partitions::{
     ancestor_checks, attached_partition, partition_options, standalone_column,
 };
@@ -72,6 +72,12 @@ pub async fn tables(
             sql.push('\n');
             sql.push_str(attach);
         }
+        for column in own_not_nulls(shell, &shells, &columns, relation.oid) {
+            if not_null_element(column).is_none() {
+                sql.push('\n');
+                sql.push_str(&set_not_null(shell, column));
+            }
+        }
         let own_columns = columns.get(&relation.oid).map_or(&[][..], Vec::as_slice);
         sql.push_str(&column_settings(shell, own_columns));
         for comment in comments.get(&relation.oid).into_iter().flatten() {
@@ -106,8 +112,9 @@ struct Shapes<'a> {
 
 impl Shapes<'_> {
     /// The elements of relation `oid`'s `CREATE TABLE` but its own checks:
-    /// its local columns; a partition's options (or, `attached`, all its
-    /// columns and its ancestors' checks); a typed table's options.
+    /// its local columns and NOT NULL of its own on inherited ones; a
+    /// partition's options (or, `attached`, all its columns and its
+    /// ancestors' checks); a typed table's options.
     fn elements(&self, oid: u32, attached: bool) -> Vec<String> {
         let shell = &self.shells[&oid];
         let columns = self.columns.get(&oid).into_iter().flatten();
@@ -128,6 +135,11 @@ impl Shapes<'_> {
             (false, false, None) => columns
                 .filter(|c| c.local)
                 .map(|c| column_definition(c, self.identity_options))
+                .chain(
+                    own_not_nulls(shell, self.shells, self.columns, oid)
+                        .into_iter()
+                        .filter_map(not_null_element),
+                )
                 .collect(),
         }
     }
@@ -306,6 +318,9 @@ fn typed_options(columns: Option<&Vec<ColumnDef>>) -> Vec<String> {
                 constraints.push_str(&format!(" DEFAULT {default}"));
             }
             if c.not_null {
+                if let Some(name) = &c.not_null_name {
+                    constraints.push_str(&format!(" CONSTRAINT {}", quote_ident(name)));
+                }
                 constraints.push_str(" NOT NULL");
             }
             (!constraints.is_empty())

@@ -9,6 +9,12 @@ SELECT pg_catalog.format('%s inherits from %s, which the artifact does not hold'
                          i.inhparent::regclass)
 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
 WHERE i.inhrelid = ANY($1) AND i.inhparent <> ALL($1) AND NOT c.relispartition
+UNION ALL
+-- A rule renamed to a view's rule name: PostgreSQL creates no such rule.
+SELECT pg_catalog.format('%s is not carried: PostgreSQL creates a rule named _RETURN only as a view''s SELECT',
+                         pg_catalog.pg_describe_object('pg_catalog.pg_rewrite'::regclass, r.oid, 0))
+FROM pg_catalog.pg_rewrite r
+WHERE r.ev_class = ANY($1) AND r.rulename = '_RETURN' AND r.ev_type <> '1'
 ORDER BY 1";
 
 /// What a dump of whole schemas $1 leaves out of a database on purpose:

@@ -691,3 +691,60 @@ fn not_null_constraints_keep_their_names_and_validation_state() {
     assert_eq!(dst.sql(NOT_NULLS), src.sql(NOT_NULLS));
     assert_eq!(dst.snapshot(), src.snapshot());
 }
+
+#[test]
+fn inheritance_children_keep_not_null_of_their_own_on_inherited_columns() {
+    // NOT NULL set on a child alone: INHERITS would leave the column nullable.
+    let mut schema = String::from(
+        "CREATE TABLE base (a int, b int NOT NULL);
+         CREATE TABLE child (note text) INHERITS (base);
+         ALTER TABLE ONLY child ALTER COLUMN a SET NOT NULL;",
+    );
+    if major() >= 18 {
+        // Named on the child alone; validated on a child (and commented
+        // there) while its parent's stays NOT VALID, for inheritance and a
+        // partition; a partition's own, named.
+        schema.push_str(
+            "CREATE TABLE loose (a int);
+             CREATE TABLE tight (CONSTRAINT tight_a_required NOT NULL a) INHERITS (loose);
+             CREATE TABLE lax (a int);
+             CREATE TABLE strict () INHERITS (lax);
+             INSERT INTO lax VALUES (NULL);
+             ALTER TABLE lax ADD NOT NULL a NOT VALID;
+             ALTER TABLE strict VALIDATE CONSTRAINT lax_a_not_null;
+             COMMENT ON CONSTRAINT lax_a_not_null ON strict IS 'valid here';
+             CREATE TABLE parts (a int, b int) PARTITION BY LIST (b);
+             ALTER TABLE parts ADD CONSTRAINT parts_a_later NOT NULL a NOT VALID;
+             CREATE TABLE parts_1 PARTITION OF parts FOR VALUES IN (1);
+             CREATE TABLE parts_2 PARTITION OF parts (a WITH OPTIONS CONSTRAINT two_a NOT NULL)
+               FOR VALUES IN (2);",
+        );
+    }
+    let (src, dst) = round_trip(
+        "fid_child_notnull",
+        &schema,
+        "INSERT INTO child VALUES (1, 2, 'x');",
+    );
+    assert_eq!(dst.definitions(), src.definitions());
+    const NOT_NULL: &str = "SELECT string_agg(attrelid::regclass || '.' || attname, ' '
+                                              ORDER BY attrelid::regclass::text, attname)
+                            FROM pg_attribute WHERE attnotnull AND attnum > 0
+                              AND attrelid::regclass::text IN ('base', 'child')";
+    assert_eq!(dst.sql(NOT_NULL), "base.b child.a child.b");
+    let refused = dst.try_sql("INSERT INTO child (a, b) VALUES (NULL, 1)");
+    assert!(refused.is_err(), "child.a took a NULL");
+    if major() >= 18 {
+        const CONSTRAINTS: &str =
+            "SELECT string_agg(conrelid::regclass || ' ' || conname || ' ' || convalidated
+                               || ' ' || coalesce(obj_description(oid, 'pg_constraint'), '-'),
+                               ', ' ORDER BY conrelid::regclass::text, conname)
+             FROM pg_constraint WHERE contype = 'n' AND connamespace = 'public'::regnamespace";
+        assert_eq!(dst.sql(CONSTRAINTS), src.sql(CONSTRAINTS));
+        assert!(
+            dst.sql(CONSTRAINTS)
+                .contains("strict lax_a_not_null true valid here"),
+            "{}",
+            dst.sql(CONSTRAINTS)
+        );
+    }
+}

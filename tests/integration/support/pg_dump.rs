@@ -8,8 +8,7 @@ use std::process::Command;
 
 /// `pg_dump --schema-only` of `url` without owners, privileges, seedpack's
 /// own bookkeeping and the per-run `\restrict` keys, by a pg_dump at least
-/// as new as the server (`server_major`): the one beside `psql` or one
-/// under `/usr/lib/postgresql/*/bin`, the newest.
+/// as new as the server (`server_major`), the newest here.
 pub fn schema_only(url: &str, psql: &Path, server_major: u32) -> String {
     let (pg_dump, major) = newest_pg_dump(psql);
     assert!(
@@ -67,9 +66,15 @@ pub fn missing(
         .collect()
 }
 
-/// The newest pg_dump here and its major.
+/// The newest pg_dump here and its major: `SEEDPACK_TEST_PG_DUMP`'s (a
+/// client built from source, as `scripts/regression-db.sh --major 18`
+/// does), the one beside `psql`, or one under `/usr/lib/postgresql`.
 fn newest_pg_dump(psql: &Path) -> (PathBuf, u32) {
-    let mut candidates = vec![psql.with_file_name("pg_dump")];
+    let mut candidates: Vec<PathBuf> = std::env::var_os("SEEDPACK_TEST_PG_DUMP")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    candidates.push(psql.with_file_name("pg_dump"));
     if let Ok(dirs) = std::fs::read_dir("/usr/lib/postgresql") {
         candidates.extend(dirs.flatten().map(|d| d.path().join("bin/pg_dump")));
     }
