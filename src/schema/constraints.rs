@@ -1,7 +1,9 @@
 //! Constraints defined on dumped relations: valid check constraints go
 //! inside their `CREATE TABLE`; keys, exclusion constraints, checks not yet
 //! validated and checks calling a function over a table's row type (created
-//! after the tables) are added after the data, as pg_dump does.
+//! after the tables) are added after the data, as pg_dump does. A
+//! partitioned table's key comes after its partitions' own, named as they
+//! were.
 
 use std::collections::HashMap;
 
@@ -35,7 +37,25 @@ SELECT con.conrelid, con.conname, con.contype::text AS kind, con.convalidated,
                JOIN pg_catalog.pg_class c ON c.oid = COALESCE(NULLIF(t.typrelid, 0), e.typrelid)
                WHERE d.classid = 'pg_catalog.pg_constraint'::regclass AND d.objid = con.oid
                  AND d.refclassid = 'pg_catalog.pg_proc'::regclass AND c.relkind <> 'c')
-         AS over_row_type
+         AS over_row_type,
+       -- The partitions' own keys attached to this one, deepest first: made
+       -- before it, each keeps its name (the parent's attaches them) where
+       -- recursion would name them after their table.
+       ARRAY(WITH RECURSIVE tree(oid, depth) AS (
+                 SELECT c.oid, 1 FROM pg_catalog.pg_constraint c WHERE c.conparentid = con.oid
+                 UNION ALL
+                 SELECT c.oid, tree.depth + 1
+                 FROM tree JOIN pg_catalog.pg_constraint c ON c.conparentid = tree.oid)
+             SELECT pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s;', c.conrelid::regclass::text,
+                                      c.conname, pg_catalog.pg_get_constraintdef(c.oid))
+                    || COALESCE(pg_catalog.format(E'\nCOMMENT ON CONSTRAINT %I ON %s IS %L;', c.conname,
+                                                  c.conrelid::regclass::text,
+                                                  pg_catalog.obj_description(c.oid, 'pg_constraint')), '')
+                    || COALESCE(pg_catalog.format(E'\nCOMMENT ON INDEX %s IS %L;', c.conindid::regclass::text,
+                                                  pg_catalog.obj_description(c.conindid, 'pg_class')), '')
+             FROM tree JOIN pg_catalog.pg_constraint c ON c.oid = tree.oid
+             WHERE con.contype IN ('p', 'u', 'x')
+             ORDER BY tree.depth DESC, c.conrelid::regclass::text) AS partitions
 FROM pg_catalog.pg_constraint con
 WHERE con.conrelid = ANY($1) AND con.conparentid = 0 AND con.conislocal
   AND (con.contype IN ('c', 'p', 'u', 'x') OR (con.contype = 'n' AND NOT con.convalidated))
@@ -93,11 +113,16 @@ pub(super) async fn read(
         // it did in the source (unless NO INHERIT); keys stay on the table.
         let recurse = partitioned
             || (matches!(kind.as_str(), "c" | "n") && !definition.contains(" NO INHERIT"));
-        let mut sql = format!(
+        let mut sql: String = row
+            .get::<_, Vec<String>>("partitions")
+            .into_iter()
+            .map(|partition| partition + "\n")
+            .collect();
+        sql.push_str(&format!(
             "ALTER TABLE {}{relation_name} ADD CONSTRAINT {} {definition};",
             if recurse { "" } else { "ONLY " },
             quote_ident(&name)
-        );
+        ));
         push_comment(&mut sql, row.get("comment"));
         push_comment(&mut sql, row.get("index_comment"));
         found.post.push(SchemaObject::new(

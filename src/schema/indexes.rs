@@ -1,6 +1,7 @@
 //! Indexes of dumped relations that no constraint owns, created after the
 //! data (faster than maintaining them row by row), with their `CLUSTER ON`
-//! marks and comments.
+//! marks and comments; a partitioned table's after its partitions' own,
+//! named as they were.
 
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
@@ -33,6 +34,27 @@ SELECT i.indrelid, ic.oid::regclass::text AS name, pg_catalog.pg_get_indexdef(i.
                                          tree.parent::regclass::text, tree.child::regclass::text)
              FROM tree JOIN pg_catalog.pg_index x ON x.indexrelid = tree.child
              ORDER BY tree.path) AS attached,
+       -- A valid partitioned index's partitions, deepest first: made before
+       -- it, each keeps its name (it attaches them) and mark.
+       ARRAY(WITH RECURSIVE tree(child, depth) AS (
+                 SELECT inh.inhrelid, 1 FROM pg_catalog.pg_inherits inh
+                 WHERE inh.inhparent = ic.oid AND i.indisvalid
+                 UNION ALL
+                 SELECT inh.inhrelid, tree.depth + 1
+                 FROM tree JOIN pg_catalog.pg_inherits inh ON inh.inhparent = tree.child)
+             SELECT pg_catalog.replace(pg_catalog.pg_get_indexdef(tree.child), ' ON ONLY ', ' ON ') || ';'
+                    || CASE WHEN x.indisclustered THEN
+                         pg_catalog.format(E'\nALTER TABLE %s CLUSTER ON %I;', x.indrelid::regclass::text,
+                                           xc.relname) ELSE '' END
+                    || COALESCE(pg_catalog.format(E'\nCOMMENT ON INDEX %s IS %L;', tree.child::regclass::text,
+                                                  pg_catalog.obj_description(tree.child, 'pg_class')), '')
+             FROM tree JOIN pg_catalog.pg_index x ON x.indexrelid = tree.child
+             JOIN pg_catalog.pg_class xc ON xc.oid = tree.child
+             -- A partition's key index comes with its key.
+             WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                               WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = tree.child
+                                 AND d.refclassid = 'pg_catalog.pg_constraint'::regclass AND d.deptype = 'i')
+             ORDER BY tree.depth DESC, tree.child::regclass::text) AS partitions,
        CASE WHEN pg_catalog.obj_description(ic.oid, 'pg_class') IS NOT NULL THEN
          pg_catalog.format('COMMENT ON INDEX %s IS %L', ic.oid::regclass::text, pg_catalog.obj_description(ic.oid, 'pg_class')) END AS comment
 FROM pg_catalog.pg_index i
@@ -64,7 +86,12 @@ pub(super) async fn read(
             // without ONLY, creating it creates and attaches the partitions'.
             definition = definition.replacen(" ON ONLY ", " ON ", 1);
         }
-        let mut sql = format!("{definition};");
+        let mut sql: String = row
+            .get::<_, Vec<String>>("partitions")
+            .into_iter()
+            .map(|partition| partition + "\n")
+            .collect();
+        sql.push_str(&format!("{definition};"));
         if !valid {
             // Left invalid, as it was: ON ONLY, with only the partitions'
             // indexes that were attached to it.

@@ -748,3 +748,43 @@ fn inheritance_children_keep_not_null_of_their_own_on_inherited_columns() {
         );
     }
 }
+
+#[test]
+fn partitions_keep_the_names_of_their_own_keys_and_indexes() {
+    // A partition made on its own (keys and indexes named by its author),
+    // then attached; the parent's key and index attach them.
+    let (src, dst) = round_trip(
+        "fid_part_names",
+        "CREATE TABLE events (id int, at date, kind text) PARTITION BY RANGE (at);
+         CREATE TABLE events_2024 (id int, at date, kind text);
+         ALTER TABLE events_2024 ADD CONSTRAINT events_2024_identity PRIMARY KEY (id, at);
+         CREATE INDEX events_2024_by_kind ON events_2024 (kind);
+         COMMENT ON INDEX events_2024_by_kind IS 'kept';
+         ALTER TABLE events_2024 CLUSTER ON events_2024_by_kind;
+         ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')
+           PARTITION BY HASH (id);
+         CREATE TABLE events_2025_h0 (id int, at date, kind text);
+         ALTER TABLE events_2025_h0 ADD CONSTRAINT h0_identity PRIMARY KEY (id, at);
+         ALTER TABLE events_2025 ATTACH PARTITION events_2025_h0 FOR VALUES WITH (MODULUS 1, REMAINDER 0);
+         ALTER TABLE events ADD PRIMARY KEY (id, at);
+         CREATE INDEX events_kind ON events (kind);",
+        "INSERT INTO events VALUES (1, '2024-05-01', 'a'), (2, '2025-05-01', 'b');",
+    );
+    const INDEXES: &str =
+        "SELECT string_agg(x.indexrelid::regclass || ' ' || x.indisclustered || ' '
+                           || coalesce(obj_description(x.indexrelid, 'pg_class'), '-') || ' <'
+                           || coalesce((SELECT inhparent::regclass::text FROM pg_inherits
+                                        WHERE inhrelid = x.indexrelid), '-'),
+                           ', ' ORDER BY x.indexrelid::regclass::text)
+         FROM pg_index x WHERE x.indrelid::regclass::text LIKE 'events%'";
+    assert_eq!(dst.sql(INDEXES), src.sql(INDEXES));
+    for kept in [
+        "events_2024_by_kind true kept <events_kind",
+        "events_2024_identity false - <events_pkey",
+        "h0_identity false - <events_2025_pkey",
+    ] {
+        assert!(dst.sql(INDEXES).contains(kept), "{}", dst.sql(INDEXES));
+    }
+    assert_eq!(dst.snapshot(), src.snapshot());
+}

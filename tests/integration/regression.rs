@@ -7,9 +7,9 @@
 //! Needs the database `scripts/regression-db.sh` builds (the server's
 //! Debian source package, `pg_regress`, a few minutes, root for apt), so it
 //! is `#[ignore]`d in a plain `cargo test`; `.ci/run` builds it with the
-//! machine's major and with 13 (`--major 13`) and runs this against each
-//! with `SEEDPACK_TEST_REGRESSION_URL` set. The target is made on the same
-//! server; pg_dump is the newest here.
+//! machine's major, 13 and 18 (`--major`) and runs this against each with
+//! `SEEDPACK_TEST_REGRESSION_URL` and `SEEDPACK_TEST_PG_DUMP` set. The
+//! target is made on the same server; pg_dump is the newest here.
 
 use crate::support::cluster::{find_bindir, psql};
 use crate::support::pg_dump::{entries, schema_only};
