@@ -62,15 +62,27 @@ SELECT t.oid, pg_catalog.format_type(t.oid, NULL) AS name,
 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_type b ON b.oid = t.typbasetype
 WHERE t.oid = ANY($1)";
 
-/// Composite types $1, each with its attributes as a column list.
+/// Composite types $1, each with its attributes as a column list (with a
+/// collation other than their type's) and their comments.
 const COMPOSITES: &str = "
 SELECT t.oid, pg_catalog.format('CREATE TYPE %s AS (%s);', pg_catalog.format_type(t.oid, NULL),
          COALESCE(pg_catalog.string_agg(pg_catalog.format('%I %s', a.attname,
-                                        pg_catalog.format_type(a.atttypid, a.atttypmod)), ', '
-                                        ORDER BY a.attnum), '')) AS sql
+                                        pg_catalog.format_type(a.atttypid, a.atttypmod))
+                                        || COALESCE(' COLLATE ' || co.name, ''), ', '
+                                        ORDER BY a.attnum), ''))
+       || COALESCE(pg_catalog.string_agg(pg_catalog.format(E'\\nCOMMENT ON COLUMN %s.%I IS %L;',
+                                         pg_catalog.format_type(t.oid, NULL), a.attname, d.description),
+                                         '' ORDER BY a.attnum), '') AS sql
 FROM pg_catalog.pg_type t
 LEFT JOIN pg_catalog.pg_attribute a
   ON a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_catalog.pg_type at ON at.oid = a.atttypid
+LEFT JOIN LATERAL (
+    SELECT pg_catalog.format('%I.%I', n.nspname, c.collname) AS name
+    FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+    WHERE c.oid = a.attcollation AND a.attcollation <> at.typcollation) AS co ON true
+LEFT JOIN pg_catalog.pg_description d
+  ON d.classoid = 'pg_catalog.pg_class'::regclass AND d.objoid = t.typrelid AND d.objsubid = a.attnum
 WHERE t.oid = ANY($1)
 GROUP BY t.oid";
 

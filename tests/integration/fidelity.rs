@@ -788,3 +788,22 @@ fn partitions_keep_the_names_of_their_own_keys_and_indexes() {
     }
     assert_eq!(dst.snapshot(), src.snapshot());
 }
+
+#[test]
+fn composite_types_keep_attribute_collations_and_comments() {
+    let (src, dst) = round_trip(
+        "fid_composite",
+        "CREATE TYPE address AS (street text COLLATE \"C\", zip int);
+         COMMENT ON COLUMN address.zip IS 'five digits';
+         CREATE TABLE site (id int PRIMARY KEY, at address);",
+        "INSERT INTO site VALUES (1, ROW('Main', 12345));",
+    );
+    const ATTRIBUTES: &str =
+        "SELECT string_agg(a.attname || ' ' || coalesce(c.collname, '-') || ' '
+                           || coalesce(col_description(a.attrelid, a.attnum), '-'), ', ' ORDER BY a.attnum)
+         FROM pg_attribute a LEFT JOIN pg_collation c ON c.oid = a.attcollation
+         WHERE a.attrelid = 'address'::regclass AND a.attnum > 0";
+    assert_eq!(dst.sql(ATTRIBUTES), "street C -, zip - five digits");
+    assert_eq!(dst.sql(ATTRIBUTES), src.sql(ATTRIBUTES));
+    assert_eq!(dst.snapshot(), src.snapshot());
+}
