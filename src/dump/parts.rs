@@ -77,7 +77,7 @@ pub async fn plan(
             .map(|&i| tables[i].primary_key[0].as_str())
             .collect();
         let rows = client
-            .query(HISTOGRAMS, &[&oids, &columns])
+            .query(HISTOGRAMS, &[&oids, &columns, &(2 * PART_BYTES)])
             .await
             .context("cannot read table sizes and key statistics")?;
         for (&i, row) in splittable.iter().zip(rows) {
@@ -150,15 +150,23 @@ async fn leaves_read_directly(
     Ok(by_table)
 }
 
-/// Size of each table, and the histogram of its key's first column (`$2`,
-/// in the order of `$1`) as text; `NULL` where the table was never analyzed,
-/// or where the column is an array (its bounds would not read back as text[]).
+/// Size of each table as its last VACUUM or ANALYZE saw it, and the
+/// histogram of its key's first column (`$2`, in the order of `$1`) as
+/// text where that size is `$3` bytes or more (a smaller table is not
+/// split, and `pg_stats` costs a lookup per table); `NULL` where the table
+/// was never analyzed (the ANALYZE that makes a histogram also records the
+/// size), or where the column is an array (its bounds would not read back
+/// as text[]). Not `pg_relation_size`: it opens every table.
 const HISTOGRAMS: &str = "\
-SELECT pg_catalog.pg_relation_size(k.oid) AS bytes,
-       (SELECT s.histogram_bounds::text::text[] FROM pg_catalog.pg_stats s
-         WHERE s.schemaname = n.nspname AND s.tablename = c.relname
-           AND s.attname = k.col AND NOT s.inherited AND t.typcategory <> 'A') AS bounds
-  FROM unnest($1::oid[], $2::text[]) WITH ORDINALITY AS k(oid, col, position)
+SELECT k.bytes,
+       CASE WHEN k.bytes >= $3 THEN
+         (SELECT s.histogram_bounds::text::text[] FROM pg_catalog.pg_stats s
+           WHERE s.schemaname = n.nspname AND s.tablename = c.relname
+             AND s.attname = k.col AND NOT s.inherited AND t.typcategory <> 'A') END AS bounds
+  FROM (SELECT u.oid, u.col, u.position,
+               r.relpages::bigint * pg_catalog.current_setting('block_size')::bigint AS bytes
+        FROM unnest($1::oid[], $2::text[]) WITH ORDINALITY AS u(oid, col, position)
+        JOIN pg_catalog.pg_class r ON r.oid = u.oid) AS k
   JOIN pg_catalog.pg_class c ON c.oid = k.oid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_attribute a ON a.attrelid = k.oid AND a.attname = k.col

@@ -14,7 +14,10 @@ use crate::progress;
 
 /// Session settings as pg_dump fixes them: text output that any major
 /// reads back to the same value, and no search path for names to resolve
-/// through (every name seedpack sends is schema-qualified).
+/// through (every name seedpack sends is schema-qualified). And no JIT:
+/// catalog queries over thousands of oids look costly to the planner,
+/// which then spends more time compiling them than running them (341 ms
+/// of 366 for one that found nothing, at 3,000 tables).
 const SESSION_SETTINGS: &str = "
 SET client_encoding = 'UTF8';
 SET DateStyle = 'ISO';
@@ -26,6 +29,7 @@ SET standard_conforming_strings = on;
 SET statement_timeout = 0;
 SET idle_in_transaction_session_timeout = 0;
 SET row_security = off;
+SET jit = off;
 SELECT pg_catalog.set_config('search_path', '', false);
 ";
 

@@ -37,29 +37,39 @@ SELECT con.conrelid, con.conname, con.contype::text AS kind, con.convalidated,
                JOIN pg_catalog.pg_class c ON c.oid = COALESCE(NULLIF(t.typrelid, 0), e.typrelid)
                WHERE d.classid = 'pg_catalog.pg_constraint'::regclass AND d.objid = con.oid
                  AND d.refclassid = 'pg_catalog.pg_proc'::regclass AND c.relkind <> 'c')
-         AS over_row_type,
-       -- The partitions' own keys attached to this one, deepest first: made
-       -- before it, each keeps its name (the parent's attaches them) where
-       -- recursion would name them after their table.
-       ARRAY(WITH RECURSIVE tree(oid, depth) AS (
-                 SELECT c.oid, 1 FROM pg_catalog.pg_constraint c WHERE c.conparentid = con.oid
-                 UNION ALL
-                 SELECT c.oid, tree.depth + 1
-                 FROM tree JOIN pg_catalog.pg_constraint c ON c.conparentid = tree.oid)
-             SELECT pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s;', c.conrelid::regclass::text,
-                                      c.conname, pg_catalog.pg_get_constraintdef(c.oid))
-                    || COALESCE(pg_catalog.format(E'\nCOMMENT ON CONSTRAINT %I ON %s IS %L;', c.conname,
-                                                  c.conrelid::regclass::text,
-                                                  pg_catalog.obj_description(c.oid, 'pg_constraint')), '')
-                    || COALESCE(pg_catalog.format(E'\nCOMMENT ON INDEX %s IS %L;', c.conindid::regclass::text,
-                                                  pg_catalog.obj_description(c.conindid, 'pg_class')), '')
-             FROM tree JOIN pg_catalog.pg_constraint c ON c.oid = tree.oid
-             WHERE con.contype IN ('p', 'u', 'x')
-             ORDER BY tree.depth DESC, c.conrelid::regclass::text) AS partitions
+         AS over_row_type, con.oid
 FROM pg_catalog.pg_constraint con
 WHERE con.conrelid = ANY($1) AND con.conparentid = 0 AND con.conislocal
   AND (con.contype IN ('c', 'p', 'u', 'x') OR (con.contype = 'n' AND NOT con.convalidated))
 ORDER BY con.conrelid, con.conname";
+
+/// The keys of partitions of relations $1 that are attached to a
+/// partitioned table's, each with the oid of the topmost one (which its
+/// table's constraint, above, reads) and its depth under it, deepest
+/// first: made before the partitioned table's, each keeps its name (that
+/// one attaches them) where recursion would name them after their table.
+/// Climbed from the partitions up (`conparentid` to the parent's oid), so
+/// every step is an index lookup.
+const PARTITION_KEYS: &str = "
+WITH RECURSIVE up(oid, parent, depth) AS (
+    SELECT c.oid, c.conparentid, 1 FROM pg_catalog.pg_constraint c
+    WHERE c.conrelid = ANY($1) AND c.conparentid <> 0 AND c.contype IN ('p', 'u', 'x')
+    UNION ALL
+    SELECT up.oid, p.conparentid, up.depth + 1
+    FROM up JOIN pg_catalog.pg_constraint p ON p.oid = up.parent
+    WHERE p.conparentid <> 0)
+SELECT up.parent AS root,
+       pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s;', c.conrelid::regclass::text,
+                         c.conname, pg_catalog.pg_get_constraintdef(c.oid))
+       || COALESCE(pg_catalog.format(E'\nCOMMENT ON CONSTRAINT %I ON %s IS %L;', c.conname,
+                                     c.conrelid::regclass::text,
+                                     pg_catalog.obj_description(c.oid, 'pg_constraint')), '')
+       || COALESCE(pg_catalog.format(E'\nCOMMENT ON INDEX %s IS %L;', c.conindid::regclass::text,
+                                     pg_catalog.obj_description(c.conindid, 'pg_class')), '') AS sql
+FROM up
+JOIN pg_catalog.pg_constraint r ON r.oid = up.parent AND r.conparentid = 0
+JOIN pg_catalog.pg_constraint c ON c.oid = up.oid
+ORDER BY up.parent, up.depth DESC, c.conrelid::regclass::text";
 
 /// The constraints of dumped relations, by where their DDL goes.
 #[derive(Debug, Default)]
@@ -81,6 +91,17 @@ pub(super) async fn read(
     roots: &Roots<'_>,
 ) -> Result<Constraints> {
     let mut found = Constraints::default();
+    let mut partition_keys: HashMap<u32, Vec<String>> = HashMap::new();
+    for row in client
+        .query(PARTITION_KEYS, &[&oids])
+        .await
+        .context("cannot read partitions' keys")?
+    {
+        partition_keys
+            .entry(row.get("root"))
+            .or_default()
+            .push(row.get("sql"));
+    }
     for row in client
         .query(CONSTRAINTS, &[&oids])
         .await
@@ -113,8 +134,9 @@ pub(super) async fn read(
         // it did in the source (unless NO INHERIT); keys stay on the table.
         let recurse = partitioned
             || (matches!(kind.as_str(), "c" | "n") && !definition.contains(" NO INHERIT"));
-        let mut sql: String = row
-            .get::<_, Vec<String>>("partitions")
+        let mut sql: String = partition_keys
+            .remove(&row.get::<_, u32>("oid"))
+            .unwrap_or_default()
             .into_iter()
             .map(|partition| partition + "\n")
             .collect();

@@ -3,6 +3,8 @@
 //! marks and comments; a partitioned table's after its partitions' own,
 //! named as they were.
 
+use std::collections::HashMap;
+
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
@@ -19,42 +21,24 @@ const INDEXES: &str = "
 SELECT i.indrelid, ic.oid::regclass::text AS name, pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
        i.indisclustered, t.relkind = 'p' AS on_partitioned, t.oid::regclass::text AS table_name,
        i.indisvalid,
-       ARRAY(WITH RECURSIVE tree(parent, child, path) AS (
-                 SELECT inh.inhparent, inh.inhrelid, ARRAY[inh.inhrelid::regclass::text]
-                 FROM pg_catalog.pg_inherits inh WHERE inh.inhparent = ic.oid
-                 UNION ALL
-                 SELECT inh.inhparent, inh.inhrelid, tree.path || inh.inhrelid::regclass::text
-                 FROM tree
-                 JOIN pg_catalog.pg_index x ON x.indexrelid = tree.child AND NOT x.indisvalid
-                 JOIN pg_catalog.pg_inherits inh ON inh.inhparent = tree.child)
-             SELECT CASE WHEN x.indisvalid
-                         THEN pg_catalog.replace(pg_catalog.pg_get_indexdef(tree.child), ' ON ONLY ', ' ON ')
-                         ELSE pg_catalog.pg_get_indexdef(tree.child) END
-                    || pg_catalog.format(E';\nALTER INDEX %s ATTACH PARTITION %s;',
-                                         tree.parent::regclass::text, tree.child::regclass::text)
-             FROM tree JOIN pg_catalog.pg_index x ON x.indexrelid = tree.child
-             ORDER BY tree.path) AS attached,
-       -- A valid partitioned index's partitions, deepest first: made before
-       -- it, each keeps its name (it attaches them) and mark.
-       ARRAY(WITH RECURSIVE tree(child, depth) AS (
-                 SELECT inh.inhrelid, 1 FROM pg_catalog.pg_inherits inh
-                 WHERE inh.inhparent = ic.oid AND i.indisvalid
-                 UNION ALL
-                 SELECT inh.inhrelid, tree.depth + 1
-                 FROM tree JOIN pg_catalog.pg_inherits inh ON inh.inhparent = tree.child)
-             SELECT pg_catalog.replace(pg_catalog.pg_get_indexdef(tree.child), ' ON ONLY ', ' ON ') || ';'
-                    || CASE WHEN x.indisclustered THEN
-                         pg_catalog.format(E'\nALTER TABLE %s CLUSTER ON %I;', x.indrelid::regclass::text,
-                                           xc.relname) ELSE '' END
-                    || COALESCE(pg_catalog.format(E'\nCOMMENT ON INDEX %s IS %L;', tree.child::regclass::text,
-                                                  pg_catalog.obj_description(tree.child, 'pg_class')), '')
-             FROM tree JOIN pg_catalog.pg_index x ON x.indexrelid = tree.child
-             JOIN pg_catalog.pg_class xc ON xc.oid = tree.child
-             -- A partition's key index comes with its key.
-             WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                               WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = tree.child
-                                 AND d.refclassid = 'pg_catalog.pg_constraint'::regclass AND d.deptype = 'i')
-             ORDER BY tree.depth DESC, tree.child::regclass::text) AS partitions,
+       -- Only for the rare invalid one: a subquery run per row.
+       CASE WHEN NOT i.indisvalid THEN ARRAY(
+           WITH RECURSIVE tree(parent, child, path) AS (
+               SELECT inh.inhparent, inh.inhrelid, ARRAY[inh.inhrelid::regclass::text]
+               FROM pg_catalog.pg_inherits inh WHERE inh.inhparent = ic.oid
+               UNION ALL
+               SELECT inh.inhparent, inh.inhrelid, tree.path || inh.inhrelid::regclass::text
+               FROM tree
+               JOIN pg_catalog.pg_index x ON x.indexrelid = tree.child AND NOT x.indisvalid
+               JOIN pg_catalog.pg_inherits inh ON inh.inhparent = tree.child)
+           SELECT CASE WHEN x.indisvalid
+                       THEN pg_catalog.replace(pg_catalog.pg_get_indexdef(tree.child), ' ON ONLY ', ' ON ')
+                       ELSE pg_catalog.pg_get_indexdef(tree.child) END
+                  || pg_catalog.format(E';\nALTER INDEX %s ATTACH PARTITION %s;',
+                                       tree.parent::regclass::text, tree.child::regclass::text)
+           FROM tree JOIN pg_catalog.pg_index x ON x.indexrelid = tree.child
+           ORDER BY tree.path) END AS attached,
+       i.indexrelid AS oid,
        CASE WHEN pg_catalog.obj_description(ic.oid, 'pg_class') IS NOT NULL THEN
          pg_catalog.format('COMMENT ON INDEX %s IS %L', ic.oid::regclass::text, pg_catalog.obj_description(ic.oid, 'pg_class')) END AS comment
 FROM pg_catalog.pg_index i
@@ -66,6 +50,38 @@ WHERE i.indrelid = ANY($1) AND NOT ic.relispartition
                     AND c.contype IN ('p', 'u', 'x'))
 ORDER BY 2";
 
+/// The indexes of partitions of relations $1 attached to a valid
+/// partitioned index, but for keys' (which come with their key), each with
+/// the oid of the topmost one and its depth under it, deepest first: made
+/// before the partitioned index, each keeps its name and mark (that one
+/// attaches them). Climbed from the partitions up, each step an index
+/// lookup.
+const PARTITION_INDEXES: &str = "
+WITH RECURSIVE up(child, parent, depth) AS (
+    SELECT x.indexrelid, inh.inhparent, 1
+    FROM pg_catalog.pg_index x
+    JOIN pg_catalog.pg_inherits inh ON inh.inhrelid = x.indexrelid
+    WHERE x.indrelid = ANY($1)
+    UNION ALL
+    SELECT up.child, inh.inhparent, up.depth + 1
+    FROM up JOIN pg_catalog.pg_inherits inh ON inh.inhrelid = up.parent)
+SELECT up.parent AS root,
+       pg_catalog.replace(pg_catalog.pg_get_indexdef(up.child), ' ON ONLY ', ' ON ') || ';'
+       || CASE WHEN x.indisclustered THEN
+            pg_catalog.format(E'\nALTER TABLE %s CLUSTER ON %I;', x.indrelid::regclass::text, xc.relname)
+          ELSE '' END
+       || COALESCE(pg_catalog.format(E'\nCOMMENT ON INDEX %s IS %L;', up.child::regclass::text,
+                                     pg_catalog.obj_description(up.child, 'pg_class')), '') AS sql
+FROM up
+JOIN pg_catalog.pg_class rc ON rc.oid = up.parent AND NOT rc.relispartition
+JOIN pg_catalog.pg_index r ON r.indexrelid = up.parent AND r.indisvalid
+JOIN pg_catalog.pg_index x ON x.indexrelid = up.child
+JOIN pg_catalog.pg_class xc ON xc.oid = up.child
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = up.child
+                    AND d.refclassid = 'pg_catalog.pg_constraint'::regclass AND d.deptype = 'i')
+ORDER BY up.parent, up.depth DESC, up.child::regclass::text";
+
 /// The post-data objects of the indexes of relations `oids`.
 pub(super) async fn read(
     client: &Client,
@@ -73,6 +89,17 @@ pub(super) async fn read(
     roots: &Roots<'_>,
 ) -> Result<Vec<SchemaObject>> {
     let mut objects = Vec::new();
+    let mut partition_indexes: HashMap<u32, Vec<String>> = HashMap::new();
+    for row in client
+        .query(PARTITION_INDEXES, &[&oids])
+        .await
+        .context("cannot read partitions' indexes")?
+    {
+        partition_indexes
+            .entry(row.get("root"))
+            .or_default()
+            .push(row.get("sql"));
+    }
     for row in client
         .query(INDEXES, &[&oids])
         .await
@@ -86,8 +113,9 @@ pub(super) async fn read(
             // without ONLY, creating it creates and attaches the partitions'.
             definition = definition.replacen(" ON ONLY ", " ON ", 1);
         }
-        let mut sql: String = row
-            .get::<_, Vec<String>>("partitions")
+        let mut sql: String = partition_indexes
+            .remove(&row.get::<_, u32>("oid"))
+            .unwrap_or_default()
             .into_iter()
             .map(|partition| partition + "\n")
             .collect();
@@ -95,7 +123,10 @@ pub(super) async fn read(
         if !valid {
             // Left invalid, as it was: ON ONLY, with only the partitions'
             // indexes that were attached to it.
-            for attached in row.get::<_, Vec<String>>("attached") {
+            for attached in row
+                .get::<_, Option<Vec<String>>>("attached")
+                .unwrap_or_default()
+            {
                 sql.push('\n');
                 sql.push_str(&attached);
             }
