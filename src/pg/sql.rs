@@ -177,6 +177,23 @@ pub fn delete_all(tables: &[(&QualifiedName, bool)]) -> String {
         .join(" ")
 }
 
+/// One query counting each of `tables` (`true`: not its inheritance
+/// children), answering `(position, count)` rows.
+pub fn count_rows_each(tables: &[(&QualifiedName, bool)]) -> String {
+    tables
+        .iter()
+        .enumerate()
+        .map(|(i, (table, only))| {
+            format!(
+                "SELECT {i}, count(*) FROM {}{}",
+                if *only { "ONLY " } else { "" },
+                table.quoted()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
 pub fn count_rows(table: &QualifiedName, only: bool) -> String {
     format!(
         "SELECT count(*) FROM {}{}",

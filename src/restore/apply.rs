@@ -2,6 +2,7 @@
 //! (replace), suspend what the load must not trip, empty (replace), load or
 //! merge, put everything back exactly, set sequences, and re-count.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,6 +36,9 @@ pub(super) struct Prepared {
     pub merge: MergePlan,
     /// How tables are emptied and loaded (see `visibility`).
     pub loading: Loading,
+    /// A replace keeps the foreign keys between tables loaded in order in
+    /// force (the lock budget has no room to drop them all; see `locks`).
+    pub keep_ordered_keys: bool,
     /// Why a replace not asked to be MVCC-safe is.
     pub loading_note: Option<String>,
 }
@@ -141,7 +145,18 @@ async fn suspend<'a>(
         constraints::drop_foreign_keys(client, dropped.iter().copied()).await?;
         return Ok(dropped);
     }
-    let dropped: Vec<&ForeignKey> = target.all_foreign_keys().collect();
+    let kept: HashSet<(&QualifiedName, &str)> = match prepared.keep_ordered_keys {
+        true => target
+            .foreign_keys_kept_in_order()
+            .into_iter()
+            .map(|fk| (&fk.relation, fk.name.as_str()))
+            .collect(),
+        false => HashSet::new(),
+    };
+    let dropped: Vec<&ForeignKey> = target
+        .all_foreign_keys()
+        .filter(|fk| !kept.contains(&(&fk.relation, fk.name.as_str())))
+        .collect();
     constraints::drop_foreign_keys(client, dropped.iter().copied()).await?;
     empty(client, target, prepared.loading).await?;
     Ok(dropped)
@@ -210,7 +225,8 @@ async fn lock(client: &Client, target: &Target, lock_timeout: Duration) -> Resul
 }
 
 /// Empty the target's tables: in one `TRUNCATE`, or with `DELETE`s that
-/// older snapshots do not see.
+/// older snapshots do not see, referencing tables before those they
+/// reference (the load's order, reversed) for the foreign keys in force.
 async fn empty(client: &Client, target: &Target, loading: Loading) -> Result<()> {
     if target.tables.is_empty() {
         return Ok(());
@@ -218,6 +234,7 @@ async fn empty(client: &Client, target: &Target, loading: Loading) -> Result<()>
     let tables: Vec<(&QualifiedName, bool)> = target
         .tables
         .iter()
+        .rev()
         .map(|t| (&t.name, t.partitioned))
         .collect();
     let statement = match loading {
@@ -339,16 +356,26 @@ async fn count(
     prepared: &Prepared,
     merged: Vec<Option<usize>>,
 ) -> Result<Vec<TableCounts>> {
+    // A partitioned table counts its partitions; any other counts its own
+    // rows, not its inheritance children's.
+    let tables: Vec<(&QualifiedName, bool)> = manifest
+        .tables
+        .iter()
+        .map(|entry| (&entry.name, entry.kind != TableKind::Partitioned))
+        .collect();
+    let afters = target::count_rows_each(client, &tables).await?;
     let mut counts = Vec::with_capacity(manifest.tables.len());
-    for ((entry, before), merge) in manifest.tables.iter().zip(&target.row_counts).zip(merged) {
+    for (((entry, before), merge), after) in manifest
+        .tables
+        .iter()
+        .zip(&target.row_counts)
+        .zip(merged)
+        .zip(afters)
+    {
         let changed = match merge {
             Some(index) => Some(merge::touched_rows(client, &prepared.merge, index).await?),
             None => None,
         };
-        // A partitioned table counts its partitions; any other counts its
-        // own rows, not its inheritance children's.
-        let only = entry.kind != TableKind::Partitioned;
-        let after = target::count_rows(client, &entry.name, only).await?;
         let after = u64::try_from(after).unwrap_or(0);
         let before_rows = before.map_or(0, |b| b.max(0) as u64);
         let table_counts = match changed {

@@ -6,12 +6,16 @@
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
+use futures_util::{stream, StreamExt};
 use tokio_postgres::Client;
 
 use crate::artifact::{ObjectKind, Phase, SchemaObject, SchemaSection};
 use crate::config::SkipObject;
 use crate::error::Error;
 use crate::ident::QualifiedName;
+
+/// Schema objects sent ahead of the server's answers.
+const IN_FLIGHT: usize = 64;
 
 /// Whether the target has each object ($1 kinds, $2 names as SQL), in order.
 /// A function is looked up by the identity the dump printed for it, not
@@ -199,6 +203,12 @@ impl CreatePlan {
 
     /// Run the chosen objects of `phase`, in order. A failure names the
     /// object. `schema` is the section the plan was decided on.
+    ///
+    /// Pipelined: up to [`IN_FLIGHT`] objects are sent before the first
+    /// answer, each its own statement, so a schema of thousands of tables
+    /// does not wait a round trip per object. The server runs them in
+    /// order; after a failure the ones behind it fail as the transaction
+    /// is aborted, and the first failure is the one reported.
     pub async fn run(
         &self,
         client: &Client,
@@ -206,10 +216,15 @@ impl CreatePlan {
         phase: Phase,
     ) -> Result<()> {
         client.batch_execute(FUNCTION_BODIES_UNCHECKED).await?;
-        for object in self.objects(schema).filter(|o| o.kind.phase() == phase) {
-            client.batch_execute(&object.sql).await.with_context(|| {
-                format!("cannot create {} {}", object.kind.label(), object.name)
-            })?;
+        let mut results = stream::iter(self.objects(schema).filter(|o| o.kind.phase() == phase))
+            .map(|object| async move {
+                client.batch_execute(&object.sql).await.with_context(|| {
+                    format!("cannot create {} {}", object.kind.label(), object.name)
+                })
+            })
+            .buffered(IN_FLIGHT);
+        while let Some(result) = results.next().await {
+            result?;
         }
         Ok(())
     }

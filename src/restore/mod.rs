@@ -25,6 +25,7 @@ mod confirm;
 mod constraints;
 mod create;
 mod load;
+mod locks;
 mod merge;
 mod merge_plan;
 mod row_security;
@@ -334,13 +335,15 @@ async fn prepare(
         Mode::Replace => visibility::choose(manifest, &target, config.mvcc_safe),
         _ => (Loading::MvccSafe, None),
     };
+    let fit = locks::fit(client, manifest, &target, loading).await?;
     Ok(Prepared {
         target,
         clean,
         create,
         merge,
-        loading,
-        loading_note,
+        loading: fit.loading,
+        keep_ordered_keys: fit.keep_ordered_keys,
+        loading_note: loading_note.or(fit.note),
     })
 }
 

@@ -160,6 +160,31 @@ impl Target {
         self.foreign_keys.iter().chain(&self.outside_foreign_keys)
     }
 
+    /// The foreign keys on the artifact's tables that can stay in force
+    /// while it loads, checking each row: those referencing a table loaded
+    /// before theirs, or one outside the artifact (whose rows stay).
+    pub fn foreign_keys_kept_in_order(&self) -> Vec<&ForeignKey> {
+        let positions: HashMap<u32, usize> = self
+            .tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.oid, i))
+            .collect();
+        self.foreign_keys
+            .iter()
+            .filter(|fk| {
+                match (
+                    positions.get(&fk.table_oid),
+                    positions.get(&fk.referenced_oid),
+                ) {
+                    (Some(from), Some(to)) => to < from,
+                    (Some(_), None) => true,
+                    _ => false,
+                }
+            })
+            .collect()
+    }
+
     /// Tables to lock: the artifact's and the outside tables referencing them.
     /// (For the merge modes those outside keys stay, and locking their
     /// tables costs nothing that matters for a restore.)
@@ -174,13 +199,34 @@ impl Target {
     }
 }
 
-/// Rows in a table (`only`: not counting inheritance children).
-pub async fn count_rows(client: &Client, table: &QualifiedName, only: bool) -> Result<i64> {
-    Ok(client
-        .query_one(&sql::count_rows(table, only), &[])
-        .await
-        .with_context(|| format!("cannot count rows of {table}"))?
-        .get(0))
+/// Tables counted per query by [`count_rows_each`].
+const COUNTED_TOGETHER: usize = 100;
+
+/// Rows in each of `tables` (`true`: not counting inheritance children),
+/// in order: a query per few hundred tables, not one per table. Each in a
+/// subtransaction rolled back after it, which releases the locks it took
+/// on tables the transaction had not locked yet: counting does not spend
+/// the lock budget (see `locks`).
+pub async fn count_rows_each(
+    client: &Client,
+    tables: &[(&QualifiedName, bool)],
+) -> Result<Vec<i64>> {
+    let mut counts = Vec::with_capacity(tables.len());
+    for chunk in tables.chunks(COUNTED_TOGETHER) {
+        client.batch_execute("SAVEPOINT seedpack_count").await?;
+        let counted = client.query(&sql::count_rows_each(chunk), &[]).await;
+        client
+            .batch_execute("ROLLBACK TO SAVEPOINT seedpack_count; RELEASE SAVEPOINT seedpack_count")
+            .await?;
+        let mut rows: Vec<(i32, i64)> = counted
+            .context("cannot count the tables' rows")?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+        rows.sort_unstable();
+        counts.extend(rows.into_iter().map(|(_, count)| count));
+    }
+    Ok(counts)
 }
 
 /// The current row count of each artifact table the target has, in
@@ -193,17 +239,32 @@ async fn count_before(
 ) -> Result<Vec<Option<i64>>> {
     let names: Vec<&QualifiedName> = tables.iter().map(|t| &t.name).collect();
     let forced = row_security::forced(client, &names).await?;
-    let mut row_counts = Vec::with_capacity(manifest.tables.len());
-    for entry in &manifest.tables {
-        row_counts.push(match tables.iter().find(|t| t.name == entry.name) {
-            Some(table) if forced.contains(&table.name) => {
-                Some(row_security::count_unforced(client, &table.name, table.has_children).await?)
-            }
-            Some(table) => Some(count_rows(client, &table.name, table.has_children).await?),
-            None => None,
-        });
+    let by_name: HashMap<&QualifiedName, &Table> = tables.iter().map(|t| (&t.name, t)).collect();
+    let present: Vec<&Table> = manifest
+        .tables
+        .iter()
+        .filter_map(|entry| by_name.get(&entry.name).copied())
+        .collect();
+    // Counted together, but for those forcing row security on this role.
+    let plain: Vec<(&QualifiedName, bool)> = present
+        .iter()
+        .filter(|t| !forced.contains(&t.name))
+        .map(|t| (&t.name, t.has_children))
+        .collect();
+    let mut counted: HashMap<&QualifiedName, i64> = plain
+        .iter()
+        .map(|(name, _)| *name)
+        .zip(count_rows_each(client, &plain).await?)
+        .collect();
+    for table in present.iter().filter(|t| forced.contains(&t.name)) {
+        let count = row_security::count_unforced(client, &table.name, table.has_children).await?;
+        counted.insert(&table.name, count);
     }
-    Ok(row_counts)
+    Ok(manifest
+        .tables
+        .iter()
+        .map(|entry| counted.get(&entry.name).copied())
+        .collect())
 }
 
 /// Refuse if a sequence the artifact sets does not exist (once the

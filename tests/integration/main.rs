@@ -44,6 +44,7 @@ mod export;
 mod faults;
 mod fidelity;
 mod hostile;
+mod locks;
 mod objects;
 mod parallel;
 mod privileges;
