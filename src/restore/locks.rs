@@ -109,7 +109,12 @@ pub(super) async fn fit(
         });
     }
     let keeping = base + PER_DROPPED_KEY * (keys - kept);
-    if keeping <= room {
+    // The table grows past its nominal size into the server's spare shared
+    // memory (pg_restore -1 created 10,000 tables, 40,000 relations, where
+    // the nominal size was 31,232): a restore that needs more than the
+    // nominal room takes the plan that needs less, but is refused only
+    // past half as much again.
+    if keeping <= room * 3 / 2 {
         return Ok(Fit {
             loading: Loading::MvccSafe,
             keep_ordered_keys: true,
@@ -124,7 +129,9 @@ pub(super) async fn fit(
             )),
         });
     }
-    let needed = (keeping + per_process * processes - room + processes - 1) / processes;
+    // What fits the nominal size, which is what the server promises.
+    let held = per_process * processes - room;
+    let needed = (keeping + held + processes - 1) / processes;
     Err(Error::Refused(format!(
         "the restore would lock about {keeping} relations and constraints in one transaction, \
          more than the server's lock table holds now ({room}): set max_locks_per_transaction to \

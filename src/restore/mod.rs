@@ -139,7 +139,31 @@ pub async fn run(
         Ok(outcome(counts, Some(&prepared), false, None))
     }
     .await;
-    restored.map_err(|e| connection_lost(e, &config.target))
+    restored.map_err(|e| lock_table_full(connection_lost(e, &config.target)))
+}
+
+/// "out of shared memory" from the lock table, which the restore's count
+/// before writing did not foresee: said as what to change.
+fn lock_table_full(error: anyhow::Error) -> anyhow::Error {
+    let full = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<tokio_postgres::Error>()
+            .and_then(|e| e.as_db_error())
+            .is_some_and(|db| {
+                db.code() == &tokio_postgres::error::SqlState::OUT_OF_MEMORY
+                    && db
+                        .hint()
+                        .is_some_and(|h| h.contains("max_locks_per_transaction"))
+            })
+    });
+    if !full {
+        return error;
+    }
+    anyhow::anyhow!(
+        "the server's lock table filled up during the restore ({error}); it was rolled back, \
+         so the target keeps its old data: raise max_locks_per_transaction (a restart applies \
+         it) and restore again"
+    )
 }
 
 /// The connection closed, broke (an I/O error), or the server ended the
