@@ -72,8 +72,10 @@ impl ExitStatus {
             Self::Refused => {
                 "the target refused: confirmation declined or impossible (no terminal, no `--yes`), \
                  creating tables in a schema that migrations manage without `--create-missing`, a table \
-                 missing under `--data-only`, a sequence missing, a role a policy names missing, an extension the role cannot create, an incompatible column, rows outside the \
-                 artifact referencing it, objects outside the artifact depending on what `--clean` would \
+                 missing under `--data-only`, a sequence missing, the server's lock table too small \
+                 for the restore's one transaction (naming the `max_locks_per_transaction` that fits), \
+                 a role a policy names missing, an extension the role cannot create, an incompatible \
+                 column, rows outside the artifact referencing it, objects outside the artifact depending on what `--clean` would \
                  drop, a table without a key in `upsert` or `insert-missing` mode"
             }
             Self::Interrupted => {
