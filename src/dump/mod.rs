@@ -66,9 +66,8 @@ pub async fn run(config: &DumpConfig, progress: &dyn Progress) -> Result<DumpOut
     } else {
         parts::plan(client, &read.order.tables, config.jobs, config.ordered).await?
     };
-    let names: Vec<&QualifiedName> = read.order.tables.iter().map(|t| &t.name).collect();
     let readers = config.jobs.min(parts.len());
-    let helpers = snapshot::join(client, &config.target, &names, readers).await?;
+    let (helpers, snapshot) = snapshot::join(client, &config.target, readers).await?;
     let mut warnings = Vec::new();
     if helpers.len() + 1 < readers {
         warnings.push(format!(
@@ -86,6 +85,7 @@ pub async fn run(config: &DumpConfig, progress: &dyn Progress) -> Result<DumpOut
         tables: &read.order.tables,
         parts: &parts,
         ordered: config.ordered,
+        snapshot: snapshot.as_deref(),
     };
     let summaries = readers::copy_tables(&clients, &source, &mut sink, progress).await;
     progress.finish();

@@ -16,6 +16,7 @@ use tokio_postgres::Client;
 
 use super::parts::Part;
 use super::sink::ArtifactSink;
+use super::snapshot;
 use crate::artifact::{data_member_name, MemberSummary, PartitionEntry};
 use crate::catalog::Table;
 use crate::pg::sql::{self, CopyOut};
@@ -26,6 +27,9 @@ const BATCH: usize = 256 << 10;
 
 /// Batches a part may hold before its connection waits for the writer.
 const PART_QUEUE: usize = 16;
+
+/// Parts a helper connection reads in one transaction.
+const PARTS_PER_TRANSACTION: usize = 64;
 
 /// A part's position, and the rows its connection reads.
 type PartRows = (usize, mpsc::Receiver<Piece>);
@@ -42,6 +46,8 @@ pub struct Source<'a> {
     pub parts: &'a [Part],
     /// In key order; see `sql::CopyOut::order`.
     pub ordered: bool,
+    /// The snapshot the connections after the first join (see `snapshot`).
+    pub snapshot: Option<&'a str>,
 }
 
 /// A table's member as written: its summary, and each leaf partition's
@@ -64,7 +70,8 @@ pub async fn copy_tables(
     let readers = futures_util::future::try_join_all(
         clients
             .iter()
-            .map(|client| read_parts(client, &queue, source)),
+            .enumerate()
+            .map(|(i, client)| read_parts(client, i > 0, &queue, source)),
     );
     let (summaries, _) =
         tokio::try_join!(write_members(order_rx, source, sink, progress), readers)?;
@@ -94,13 +101,32 @@ impl PartQueue {
     }
 }
 
-async fn read_parts(client: &Client, queue: &PartQueue, source: &Source<'_>) -> Result<()> {
+/// Read parts until none is left. A helper (a connection after the first)
+/// locks each relation it reads, and ends its transaction every
+/// [`PARTS_PER_TRANSACTION`] parts to release those locks, joining the
+/// snapshot again: the tables are locked once by the first connection,
+/// and at most that many more times by each helper.
+async fn read_parts(
+    client: &Client,
+    helper: bool,
+    queue: &PartQueue,
+    source: &Source<'_>,
+) -> Result<()> {
+    let mut read = 0;
     while let Some((index, rows)) = queue.take().await {
         let part = &source.parts[index];
         let table = &source.tables[part.table];
+        if let (true, Some(snapshot)) = (helper, source.snapshot) {
+            if read > 0 && read % PARTS_PER_TRANSACTION == 0 {
+                snapshot::rejoin(client, snapshot).await?;
+            }
+            let relation = part.leaf.as_ref().map_or(&table.name, |leaf| &leaf.name);
+            snapshot::lock_to_read(client, relation).await?;
+        }
         read_part(client, table, part, source.ordered, &rows)
             .await
             .with_context(|| format!("cannot dump table {}", table.name))?;
+        read += 1;
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! More connections for a dump: each joins the first connection's exported
-//! snapshot and locks the same tables, so all of them read one consistent
-//! state of the database.
+//! snapshot, so all of them read one consistent state of the database. The
+//! first connection holds a lock on every table; the others lock each table
+//! just before they read it (see `readers`), so the lock table holds the
+//! tables once, not once per connection.
 
 use anyhow::{Context, Result};
 use tokio_postgres::error::SqlState;
@@ -10,15 +12,15 @@ use crate::ident::QualifiedName;
 use crate::pg::{self, sql, ConnectionTarget, Session};
 
 /// Open `readers - 1` more connections reading the same snapshot as
-/// `client`'s transaction, with the same tables locked. None for one reader.
+/// `client`'s transaction. None for one reader. Returns them with the
+/// snapshot's name, which they join again after each commit.
 pub(super) async fn join(
     client: &Client,
     target: &ConnectionTarget,
-    tables: &[&QualifiedName],
     readers: usize,
-) -> Result<Vec<Session>> {
+) -> Result<(Vec<Session>, Option<String>)> {
     if readers < 2 {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let snapshot: String = client
         .query_one("SELECT pg_catalog.pg_export_snapshot()", &[])
@@ -32,17 +34,6 @@ pub(super) async fn join(
             .batch_execute(&sql::join_snapshot(&snapshot))
             .await
             .context("cannot join the dump's snapshot (try --jobs 1)")?;
-        helper
-            .client
-            .batch_execute(&sql::lock_for_dump(tables, true))
-            .await
-            .map_err(|e| match e.code() {
-                Some(&SqlState::LOCK_NOT_AVAILABLE) => anyhow::anyhow!(
-                    "another session is waiting to change a table being dumped (ALTER, DROP, \
-                     TRUNCATE...); run the dump again, or with --jobs 1"
-                ),
-                _ => anyhow::Error::new(e).context("cannot lock the tables to dump"),
-            })?;
         Ok::<_, anyhow::Error>(helper)
     };
     let mut helpers = Vec::with_capacity(readers - 1);
@@ -54,7 +45,32 @@ pub(super) async fn join(
             Err(e) => return Err(e),
         }
     }
-    Ok(helpers)
+    Ok((helpers, Some(snapshot)))
+}
+
+/// Lock the relation a helper is about to read, without waiting: when
+/// another session waits to change it (ALTER, DROP, TRUNCATE queued behind
+/// the first connection's lock), waiting would deadlock with the dump.
+pub(super) async fn lock_to_read(client: &Client, relation: &QualifiedName) -> Result<()> {
+    client
+        .batch_execute(&sql::lock_for_dump(&[relation], true))
+        .await
+        .map_err(|e| match e.code() {
+            Some(&SqlState::LOCK_NOT_AVAILABLE) => anyhow::anyhow!(
+                "another session is waiting to change a table being dumped (ALTER, DROP, \
+                 TRUNCATE...); run the dump again, or with --jobs 1"
+            ),
+            _ => anyhow::Error::new(e).context("cannot lock the tables to dump"),
+        })
+}
+
+/// End a helper's transaction, releasing the locks it took, and join the
+/// dump's snapshot again in a new one.
+pub(super) async fn rejoin(client: &Client, snapshot: &str) -> Result<()> {
+    client
+        .batch_execute(&format!("COMMIT; {}", sql::join_snapshot(snapshot)))
+        .await
+        .context("cannot join the dump's snapshot again (try --jobs 1)")
 }
 
 fn too_many_connections(error: &anyhow::Error) -> bool {

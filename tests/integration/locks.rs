@@ -4,7 +4,7 @@
 //! before any write, naming the setting.
 
 use crate::support::cluster::{self, Cluster};
-use crate::support::{dump, restore_with, scratch, TestDb};
+use crate::support::{dump, dump_with, restore_with, scratch, TestDb};
 
 /// `pairs` parent tables and as many children with a foreign key to one,
 /// three rows each, as statements in chunks of `chunk` pairs, each small
@@ -110,4 +110,33 @@ fn a_restore_the_lock_table_cannot_hold_is_refused_naming_the_setting() {
         target.sql("SELECT string_agg(name, ',') FROM parent_0"),
         "kept"
     );
+}
+
+#[test]
+fn a_dump_over_several_connections_fits_where_one_connection_does() {
+    // Room for about 640 relations: 500 tables (and the catalogs a dump
+    // reads) fit once, not three times.
+    let cluster: &'static Cluster = Box::leak(Box::new(Cluster::start_with(
+        "max_locks_per_transaction = 20\nmax_connections = 10\nautovacuum = off",
+        &[],
+    )));
+    let db = TestDb::on(cluster, "jobs_locks");
+    for chunk in (0..500).collect::<Vec<_>>().chunks(25) {
+        let sql: String = chunk
+            .iter()
+            .map(|i| format!("CREATE TABLE t_{i} (v text); INSERT INTO t_{i} VALUES ('{i}');"))
+            .collect();
+        db.sql(&sql);
+    }
+    let dir = scratch();
+    let one = dump_with(&db, dir.path(), "one", &["--jobs", "1"]);
+    let three = dump_with(&db, dir.path(), "three", &["--jobs", "3"]);
+    assert_eq!(
+        std::fs::read(&one).unwrap(),
+        std::fs::read(&three).unwrap(),
+        "three connections wrote other bytes than one"
+    );
+    let copy = TestDb::new("jobs_locks_copy");
+    restore_with(&copy, &three, &["--quiet"]).ok();
+    assert_eq!(copy.sql("SELECT v FROM t_499"), "499");
 }
