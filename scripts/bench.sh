@@ -9,8 +9,9 @@
 #   --rows N    rows in the largest table (default 1000000)
 #   --tables N  instead: N small tables (half parents, half children with a
 #               foreign key to one), three rows each, to measure what grows
-#               with the catalog; the cluster gets max_locks_per_transaction
-#               256 from 2,000 tables up, as pg_restore -1 needs
+#               with the catalog, and the cost per table; the cluster gets
+#               max_locks_per_transaction 256 from 2,000 tables up, as
+#               pg_restore -1 needs
 #   --runs R    timed runs of each tool (default 3)
 #   --json FILE where to write the results (default artifacts/bench.json)
 #
@@ -284,6 +285,13 @@ row vacuum_after_mvcc_safe "  then VACUUM" "-"
 printf 'dump: seedpack / pg_dump %s, seedpack / floor %s, size seedpack / pg_dump %s\n' "$dump_ratio" "$floor_ratio" "$size_ratio"
 printf 'restore into an empty database: seedpack / pg_restore %s\n' "$restore_ratio"
 printf 'data-only restore: seedpack / pg_restore --disable-triggers %s\n' "$data_ratio"
+if [ "$tables" -gt 0 ]; then
+  # What each table costs, to read growth across sizes: linear is constant.
+  per_table() { if failed "$1"; then echo "fails"; else awk -v s="$(median "$1" '$2')" -v n="$tables" 'BEGIN {printf "%.2f", s * 1000 / n}'; fi; }
+  printf 'per table, ms: dump %s (pg_dump %s), restore %s (pg_restore %s), data-only %s (pg_restore %s)\n' \
+    "$(per_table seedpack_dump)" "$(per_table pg_dump_fc)" "$(per_table seedpack_restore_empty)" \
+    "$(per_table pg_restore_empty)" "$(per_table seedpack_restore_data)" "$(per_table pg_restore_data)"
+fi
 
 mkdir -p "$(dirname "$json")"
 cat > "$json" <<JSON

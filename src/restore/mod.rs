@@ -359,6 +359,7 @@ async fn prepare(
         Mode::Replace => visibility::choose(manifest, &target, config.mvcc_safe),
         _ => (Loading::MvccSafe, None),
     };
+    let loading = visibility::when_all_empty(loading, &target);
     let fit = locks::fit(client, manifest, &target, loading).await?;
     Ok(Prepared {
         target,

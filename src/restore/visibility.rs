@@ -11,6 +11,10 @@
 //!   data, in every table. It costs more (dead rows for vacuum, the table
 //!   twice its size until then); see the README's figures.
 //!
+//! Into existing tables that are all empty, a replace loads unfrozen:
+//! there is nothing to hide from older snapshots, which see every table
+//! empty, and nothing to truncate.
+//!
 //! Either way every table behaves the same. A partitioned table that
 //! cannot be loaded leaf by leaf (an artifact without its leaves' shares,
 //! or a target whose leaves are not the artifact's) cannot be frozen, so a
@@ -61,6 +65,21 @@ pub fn choose(manifest: &Manifest, target: &Target, mvcc_safe: bool) -> (Loading
                  restore keep seeing the old data in all of them"
             )),
         ),
+    }
+}
+
+/// A replace into existing tables that are all empty (a schema just
+/// migrated) truncates nothing and loads unfrozen: a `TRUNCATE` replaces
+/// every table's files and indexes, which at a thousand small tables costs
+/// more than the load (2.4 s of 3.2), and unfrozen rows keep the promise
+/// just as well, since an older snapshot sees the old data, empty, in every
+/// table.
+pub fn when_all_empty(loading: Loading, target: &Target) -> Loading {
+    let all_empty =
+        !target.tables.is_empty() && target.row_counts.iter().flatten().all(|&rows| rows == 0);
+    match loading {
+        Loading::Frozen if all_empty => Loading::MvccSafe,
+        _ => loading,
     }
 }
 

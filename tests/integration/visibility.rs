@@ -107,6 +107,20 @@ fn mvcc_safe_keeps_an_old_transaction_on_the_old_data_in_every_table() {
 }
 
 #[test]
+fn into_empty_tables_an_old_transaction_sees_every_table_still_empty() {
+    // A schema just migrated: nothing to truncate, rows loaded unfrozen.
+    let src = source("vis_empty_src");
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "vis");
+    let dst = TestDb::new("vis_empty_dst").with_sql(SCHEMA);
+    assert_eq!(
+        old_transaction_reads(&dst, &artifact, &["--data-only"]),
+        ["0 ", "0 "]
+    );
+    check_with(&dst, &artifact, &[]).ok();
+}
+
+#[test]
 fn a_target_partitioned_otherwise_is_loaded_mvcc_safe_and_says_so() {
     let src = source("vis_other_src");
     let dir = scratch();
