@@ -114,9 +114,11 @@ pub async fn run(
             client.batch_execute("ROLLBACK").await?;
             return Ok(outcome(preview, Some(&prepared), true, None));
         }
-        // Grants left out are said before the question, as costs are.
+        // Grants left out are said before the question, as costs are, and
+        // so is a load that cannot be frozen (or fit the lock table) as asked.
         let notes: Vec<String> = (prepared.merge.notes.iter())
             .chain(&prepared.create.warnings)
+            .chain(&prepared.loading_note)
             .cloned()
             .collect();
         let request = Request {
