@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::comments::push_comment;
+use super::partitions::made_before_their_root;
 use super::roots::Roots;
 use crate::artifact::{ObjectKind, SchemaObject};
 use crate::ident::quote_ident;
@@ -91,17 +92,7 @@ pub(super) async fn read(
     roots: &Roots<'_>,
 ) -> Result<Constraints> {
     let mut found = Constraints::default();
-    let mut partition_keys: HashMap<u32, Vec<String>> = HashMap::new();
-    for row in client
-        .query(PARTITION_KEYS, &[&oids])
-        .await
-        .context("cannot read partitions' keys")?
-    {
-        partition_keys
-            .entry(row.get("root"))
-            .or_default()
-            .push(row.get("sql"));
-    }
+    let mut partition_keys = made_before_their_root(client, PARTITION_KEYS, oids).await?;
     for row in client
         .query(CONSTRAINTS, &[&oids])
         .await
@@ -134,12 +125,9 @@ pub(super) async fn read(
         // it did in the source (unless NO INHERIT); keys stay on the table.
         let recurse = partitioned
             || (matches!(kind.as_str(), "c" | "n") && !definition.contains(" NO INHERIT"));
-        let mut sql: String = partition_keys
+        let mut sql = partition_keys
             .remove(&row.get::<_, u32>("oid"))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|partition| partition + "\n")
-            .collect();
+            .unwrap_or_default();
         sql.push_str(&format!(
             "ALTER TABLE {}{relation_name} ADD CONSTRAINT {} {definition};",
             if recurse { "" } else { "ONLY " },

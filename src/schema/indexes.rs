@@ -3,12 +3,11 @@
 //! marks and comments; a partitioned table's after its partitions' own,
 //! named as they were.
 
-use std::collections::HashMap;
-
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::comments::push_comment;
+use super::partitions::made_before_their_root;
 use super::roots::Roots;
 use crate::artifact::{ObjectKind, SchemaObject};
 
@@ -89,17 +88,7 @@ pub(super) async fn read(
     roots: &Roots<'_>,
 ) -> Result<Vec<SchemaObject>> {
     let mut objects = Vec::new();
-    let mut partition_indexes: HashMap<u32, Vec<String>> = HashMap::new();
-    for row in client
-        .query(PARTITION_INDEXES, &[&oids])
-        .await
-        .context("cannot read partitions' indexes")?
-    {
-        partition_indexes
-            .entry(row.get("root"))
-            .or_default()
-            .push(row.get("sql"));
-    }
+    let mut partition_indexes = made_before_their_root(client, PARTITION_INDEXES, oids).await?;
     for row in client
         .query(INDEXES, &[&oids])
         .await
@@ -113,12 +102,9 @@ pub(super) async fn read(
             // without ONLY, creating it creates and attaches the partitions'.
             definition = definition.replacen(" ON ONLY ", " ON ", 1);
         }
-        let mut sql: String = partition_indexes
+        let mut sql = partition_indexes
             .remove(&row.get::<_, u32>("oid"))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|partition| partition + "\n")
-            .collect();
+            .unwrap_or_default();
         sql.push_str(&format!("{definition};"));
         if !valid {
             // Left invalid, as it was: ON ONLY, with only the partitions'

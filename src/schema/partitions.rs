@@ -1,8 +1,13 @@
 //! Partitions: how each is created. Made with `PARTITION OF` (stating the
 //! NOT NULL and defaults of its own), or, when its columns stand in another
 //! order than its parent's, as a table of its own, then attached.
+//! Their own keys and indexes are made before the partitioned table's,
+//! which attaches them.
 
 use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
 
 use super::shapes::{ColumnDef, Shell};
 use crate::ident::quote_ident;
@@ -126,4 +131,26 @@ pub(super) fn partition_options(
         }
     }
     options
+}
+
+/// The statements `query` (over relations `oids`) returns for partitions'
+/// own keys or indexes, as `(root, sql)` rows in order, joined by the oid of
+/// the partitioned table's key or index they belong under: each is made
+/// before it, so that it attaches them and they keep their names.
+pub(super) async fn made_before_their_root(
+    client: &Client,
+    query: &str,
+    oids: &[u32],
+) -> Result<HashMap<u32, String>> {
+    let mut by_root: HashMap<u32, String> = HashMap::new();
+    for row in client
+        .query(query, &[&oids])
+        .await
+        .context("cannot read the keys and indexes of partitions")?
+    {
+        let sql = by_root.entry(row.get("root")).or_default();
+        sql.push_str(row.get("sql"));
+        sql.push('\n');
+    }
+    Ok(by_root)
 }
