@@ -16,7 +16,8 @@
 #   --json FILE where to write the results (default artifacts/bench.json)
 #
 # Measured:
-# - dump: seedpack dump (defaults; also --jobs 1 and --no-order) versus
+# - dump: seedpack dump (defaults; also --jobs 1, --no-order and
+#   --compress gzip, the default before zstd) versus
 #   pg_dump -Fc, and the floor: raw COPY TO STDOUT of the same tables,
 #   unordered, read and thrown away;
 # - a full restore into an empty database: seedpack restore versus
@@ -155,7 +156,7 @@ fresh_db() {
 
 for run in $(seq 1 "$runs"); do
   echo "== run $run of $runs: dump" >&2
-  rm -f "$artifact" "$artifact.sha256" "$pg_archive" "$work"/jobs1.seedpack* "$work"/no-order.seedpack*
+  rm -f "$artifact" "$artifact.sha256" "$pg_archive" "$work"/jobs1.seedpack* "$work"/no-order.seedpack* "$work"/gzip.seedpack*
   time_run seedpack_dump "$seedpack" dump --quiet --dsn "$(url source)" --output "$artifact"
   time_run pg_dump_fc "$bindir/pg_dump" -Fc -d "$(url source)" -f "$pg_archive"
   # The floor: the same tables' COPY text, as stored, read and thrown away.
@@ -168,6 +169,7 @@ for run in $(seq 1 "$runs"); do
   time_run copy_floor "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$(url source)" -f "$work/floor.sql"
   time_run seedpack_dump_jobs1 "$seedpack" dump --quiet --dsn "$(url source)" --output "$work/jobs1.seedpack" --jobs 1
   time_run seedpack_dump_no_order "$seedpack" dump --quiet --dsn "$(url source)" --output "$work/no-order.seedpack" --no-order
+  time_run seedpack_dump_gzip "$seedpack" dump --quiet --dsn "$(url source)" --output "$work/gzip.seedpack" --compress gzip
 done
 
 for run in $(seq 1 "$runs"); do
@@ -272,6 +274,7 @@ printf '%-54s %8s %12s %12s %10s\n' "" "wall s" "client cpu s" "peak RSS MiB" "f
 row seedpack_dump "seedpack dump" "$(mib "$artifact_bytes")"
 row seedpack_dump_jobs1 "seedpack dump --jobs 1" "$(mib "$(stat -c %s "$work/jobs1.seedpack")")"
 row seedpack_dump_no_order "seedpack dump --no-order" "$(mib "$(stat -c %s "$work/no-order.seedpack")")"
+row seedpack_dump_gzip "seedpack dump --compress gzip" "$(mib "$(stat -c %s "$work/gzip.seedpack")")"
 row pg_dump_fc "pg_dump -Fc" "$(mib "$pg_bytes")"
 row copy_floor "raw COPY TO STDOUT (the floor)" "-"
 row seedpack_restore_empty "seedpack restore (empty database)" "-"
@@ -304,6 +307,7 @@ cat > "$json" <<JSON
     "seedpack": $(json_tool seedpack_dump "$artifact_bytes"),
     "seedpack_jobs_1": $(json_tool seedpack_dump_jobs1 "$(stat -c %s "$work/jobs1.seedpack")"),
     "seedpack_no_order": $(json_tool seedpack_dump_no_order "$(stat -c %s "$work/no-order.seedpack")"),
+    "seedpack_gzip": $(json_tool seedpack_dump_gzip "$(stat -c %s "$work/gzip.seedpack")"),
     "pg_dump_fc": $(json_tool pg_dump_fc "$pg_bytes"),
     "copy_floor": $(json_tool copy_floor 0),
     "ratio_wall_pg_dump": $dump_ratio,

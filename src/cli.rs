@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::artifact::Compression;
 use crate::error::exit_codes_help;
 use crate::mode::{CheckMode, Mode};
 use crate::pg;
@@ -127,11 +128,11 @@ pub struct DumpArgs {
     /// its own --privileges)
     #[arg(long)]
     pub privileges: bool,
-    /// gzip level for table data, 0 (none) to 9 (smallest). The default, 4,
-    /// compresses 1.5 times faster than 6 for about 10% more bytes
-    #[arg(long, value_name = "LEVEL", default_value_t = 4,
-          value_parser = clap::value_parser!(u32).range(0..=9))]
-    pub compress_level: u32,
+    /// How table data is compressed: zstd[:1-19] (level 2 when not given),
+    /// gzip[:0-9] (level 4), or none. Every method restores alike; gzip
+    /// artifacts are also read by seedpack versions from before zstd
+    #[arg(long, value_name = "METHOD[:LEVEL]", default_value_t = Compression::default())]
+    pub compress: Compression,
     /// Connections reading at once, all in one snapshot, so the artifact is
     /// still consistent; large tables are split by primary-key ranges
     /// [default: the number of CPUs, at most 4]

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::artifact::Compression;
 use crate::cli::{
     CheckArgs, ConnectOpts, DumpArgs, HistoryOpts, KeyOpts, PlanArgs, RestoreArgs, SandboxArgs,
     SelectOpts, StatusArgs,
@@ -27,7 +28,7 @@ pub struct DumpConfig {
     pub privileges: bool,
     /// A seed version recorded in the manifest and, on restore, in the history.
     pub label: Option<String>,
-    pub compress_level: u32,
+    pub compression: Compression,
     /// Connections reading at once (at least 1).
     pub jobs: usize,
     /// `--key`: natural keys to record for merges.
@@ -167,7 +168,7 @@ impl DumpConfig {
             schema_only: args.schema_only,
             privileges: args.privileges,
             label: args.label.clone(),
-            compress_level: args.compress_level,
+            compression: args.compress,
             jobs: args.jobs.map_or_else(default_jobs, |n| n as usize),
             keys: args
                 .keys

@@ -13,7 +13,7 @@
 //! schema         ─ the DDL a dump carries, through the server's deparsers
 //! catalog        ─ pg_catalog -> plain data; selection; load_order
 //! database       ─ pg: connecting, TLS, session settings, the SQL naming tables
-//! file format    ─ artifact: tar + gzip COPY text + manifest; no database types
+//! file format    ─ artifact: tar + zstd/gzip COPY text + manifest; no database types
 //! ground         ─ ident, error, env, graph, mode, progress, atomic_file
 //! ```
 //!

@@ -4,13 +4,17 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ArtifactError, DataDigest, ObjectKind, SchemaObject, SchemaSection};
+use super::{ArtifactError, DataDigest, Method, ObjectKind, SchemaObject, SchemaSection};
 use crate::ident::{quote_ident, QualifiedName};
 
 /// The value of the manifest's `format` field.
 pub const FORMAT_NAME: &str = "seedpack";
-/// The manifest format this seedpack writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest manifest format this seedpack reads. It writes the oldest
+/// that describes an artifact (see [`Method::format_version`]).
+pub const FORMAT_VERSION: u32 = 2;
+/// The version the content id is computed under: the same for every
+/// format version, since formats differ in storage, not content.
+const CONTENT_VERSION: u32 = 1;
 
 /// The manifest of an artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +28,10 @@ pub struct Manifest {
     /// RFC 3339 UTC; `SOURCE_DATE_EPOCH` when set, so dumps reproduce.
     pub created_at: String,
     pub database: String,
+    /// How the data members are stored; absent (gzip) in artifacts from
+    /// before zstd, and in gzip ones still, so older releases read them.
+    #[serde(default, skip_serializing_if = "Method::is_gzip")]
+    pub compression: Method,
     /// A seed version given with `dump --label`: metadata, not content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -194,7 +202,7 @@ pub fn content_id(
         schema: Option<&'a [super::SchemaObject]>,
     }
     let content = Content {
-        format_version: FORMAT_VERSION,
+        format_version: CONTENT_VERSION,
         tables: tables
             .iter()
             .map(|t| TableContent {
@@ -307,6 +315,12 @@ impl Manifest {
     }
 
     fn check(&self) -> Result<(), ArtifactError> {
+        if self.format_version < self.compression.format_version() {
+            return Err(ArtifactError::Damaged(format!(
+                "format version {} cannot hold {:?} members",
+                self.format_version, self.compression
+            )));
+        }
         let mut names = std::collections::HashSet::new();
         for (position, table) in self.tables.iter().enumerate() {
             if !names.insert(&table.name) {
@@ -315,12 +329,11 @@ impl Manifest {
                     table.name
                 )));
             }
-            if table.member != super::data_member_name(position) {
+            let expected = super::data_member_name(position, self.compression);
+            if table.member != expected {
                 return Err(ArtifactError::Damaged(format!(
-                    "table {} names member {:?}, expected {:?}",
-                    table.name,
-                    table.member,
-                    super::data_member_name(position)
+                    "table {} names member {:?}, expected {expected:?}",
+                    table.name, table.member,
                 )));
             }
         }

@@ -1,11 +1,11 @@
-//! The on-disk format: one tar file holding gzip-compressed COPY text per
-//! table and a JSON manifest, plus a `sha256sum`-style sidecar.
+//! The on-disk format: one tar file holding compressed COPY text per table
+//! and a JSON manifest, plus a `sha256sum`-style sidecar.
 //!
 //! Layout of `NAME.seedpack` (a GNU tar file any `tar` can list and unpack):
 //!
 //! ```text
-//! data/0001.copy.gz   COPY text of the first table in restore order, gzip
-//! data/0002.copy.gz   ...
+//! data/0001.copy.zst  COPY text of the first table in restore order, zstd
+//! data/0002.copy.zst  ... (.copy.gz when gzip, .copy when not compressed)
 //! manifest.json       written last, once every checksum is known
 //! ```
 //!
@@ -13,7 +13,9 @@
 //! reach a file path. The manifest may carry the tables' schema as DDL in
 //! creation order (see [`SchemaSection`]). This module knows nothing of databases.
 
+mod blocks;
 mod checksum;
+mod compression;
 mod copy_text;
 mod deflate;
 mod manifest;
@@ -22,6 +24,7 @@ mod schema_section;
 mod writer;
 
 pub use checksum::{sha256_of, DataDigest, Digesting};
+pub use compression::{Compression, Method};
 pub use copy_text::CopyChecker;
 pub use manifest::{
     content_id, ColumnEntry, ForeignKeyEntry, Manifest, PartitionEntry, SequenceEntry, TableEntry,
@@ -34,9 +37,10 @@ pub use writer::{ArtifactWriter, MemberSummary};
 /// Name of the manifest member.
 pub const MANIFEST_MEMBER: &str = "manifest.json";
 
-/// Name of the data member of the table at `position` (0-based) in restore order.
-pub fn data_member_name(position: usize) -> String {
-    format!("data/{:04}.copy.gz", position + 1)
+/// Name of the data member of the table at `position` (0-based) in restore
+/// order, stored with `method`.
+pub fn data_member_name(position: usize, method: Method) -> String {
+    format!("data/{:04}{}", position + 1, method.member_suffix())
 }
 
 /// Why an artifact cannot be used. Every variant means bad input (exit 2).

@@ -16,7 +16,7 @@ use flate2::read::MultiGzDecoder;
 use super::checksum::{sha256_of, DataDigest, Digesting};
 use super::copy_text::CopyChecker;
 use super::writer::MANIFEST_SUM_MEMBER;
-use super::{data_member_name, ArtifactError, Manifest, MANIFEST_MEMBER};
+use super::{data_member_name, ArtifactError, Manifest, Method, MANIFEST_MEMBER};
 
 /// The largest manifest accepted; a real one is far smaller.
 const MANIFEST_LIMIT: u64 = 64 << 20;
@@ -94,7 +94,7 @@ impl ArtifactReader {
         self.check_padding()?;
         let mut checks = Vec::with_capacity(self.manifest.tables.len());
         for (position, table) in self.manifest.tables.iter().enumerate() {
-            let span = self.members[&data_member_name(position)];
+            let span = self.members[&data_member_name(position, self.manifest.compression)];
             let actual = sha256_of(self.open_span(span)?).map_err(|e| self.io_damage(e))?;
             if actual != table.member_sha256 {
                 return Err(ArtifactError::ChecksumMismatch {
@@ -131,10 +131,19 @@ impl ArtifactReader {
     /// past the size the manifest states fails, so a member that expands
     /// without end (a decompression bomb) costs no more than an honest one.
     pub fn table_data(&self, position: usize) -> Result<impl Read + Send + 'static, ArtifactError> {
-        let span = self.members[&data_member_name(position)];
+        let method = self.manifest.compression;
+        let span = self.members[&data_member_name(position, method)];
         let table = &self.manifest.tables[position];
+        let stored = BufReader::with_capacity(1 << 18, self.open_span(span)?);
+        let inner: Box<dyn Read + Send> = match method {
+            Method::Gzip => Box::new(MultiGzDecoder::new(stored)),
+            Method::Zstd => Box::new(
+                zstd::stream::read::Decoder::with_buffer(stored).map_err(|e| self.io_damage(e))?,
+            ),
+            Method::None => Box::new(stored),
+        };
         Ok(Bounded {
-            inner: MultiGzDecoder::new(BufReader::with_capacity(1 << 18, self.open_span(span)?)),
+            inner,
             left: table.bytes,
             limit: table.bytes,
             table: table.name.to_string(),
@@ -143,7 +152,7 @@ impl ArtifactReader {
 
     fn check_member_list(&self) -> Result<(), ArtifactError> {
         for (position, table) in self.manifest.tables.iter().enumerate() {
-            let name = data_member_name(position);
+            let name = data_member_name(position, self.manifest.compression);
             let span = self.members.get(&name).ok_or_else(|| {
                 ArtifactError::Damaged(format!("member {name} of table {} is missing", table.name))
             })?;
@@ -383,8 +392,11 @@ pub fn check_data(table: &super::TableEntry, digest: DataDigest) -> Result<(), A
     Ok(())
 }
 
+/// `data/NNNN.copy` with any method's ending; the manifest's method then
+/// decides which are expected.
 fn is_data_member_name(name: &str) -> bool {
-    name.strip_prefix("data/")
-        .and_then(|rest| rest.strip_suffix(".copy.gz"))
-        .is_some_and(|n| n.len() >= 4 && n.bytes().all(|b| b.is_ascii_digit()))
+    let number = [Method::Zstd, Method::Gzip, Method::None]
+        .iter()
+        .find_map(|m| name.strip_prefix("data/")?.strip_suffix(m.member_suffix()));
+    number.is_some_and(|n| n.len() >= 4 && n.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -1,7 +1,7 @@
 //! Writing an artifact: streamed, checksummed, reproducible and atomic.
 //!
-//! Each member's tar header needs its size, which a streamed gzip member only
-//! knows at its end, so the writer leaves room for the header, streams the
+//! Each member's tar header needs its size, which a streamed compressed
+//! member only knows at its end, so the writer leaves room for the header, streams the
 //! member, then seeks back and writes the header. The file lives under a
 //! temporary name in the output's directory until `finish` fsyncs and renames
 //! it; dropping an unfinished writer deletes the temporary file.
@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
+use super::blocks::{Compressor, Member};
 use super::checksum::{sha256_of, DataDigest};
-use super::deflate::{Deflater, GzipMember};
-use super::{Manifest, MANIFEST_MEMBER};
+use super::{data_member_name, Compression, Manifest, MANIFEST_MEMBER};
 use crate::atomic_file::AtomicFile;
 
 /// Name of the member holding the SHA-256 of `manifest.json`, so a damaged
@@ -27,6 +27,8 @@ const BLOCK: u64 = 512;
 /// What was written for one table.
 #[derive(Debug, Clone)]
 pub struct MemberSummary {
+    /// The member's name in the tar file.
+    pub member: String,
     pub rows: u64,
     pub bytes: u64,
     pub data_sha256: String,
@@ -37,7 +39,7 @@ pub struct MemberSummary {
 struct OpenMember {
     name: String,
     header_at: u64,
-    gzip: GzipMember,
+    compressed: Member,
     data: DataDigest,
     stored: Stored,
 }
@@ -53,7 +55,7 @@ struct Stored {
 pub struct ArtifactWriter {
     out: BufWriter<AtomicFile>,
     mtime: u64,
-    deflater: Deflater,
+    compressor: Compressor,
     position: u64,
     member: Option<OpenMember>,
 }
@@ -69,26 +71,33 @@ impl std::fmt::Debug for ArtifactWriter {
 impl ArtifactWriter {
     /// Start an artifact that will be renamed to `path` by `finish`.
     /// `mtime` goes into every tar header (fixed, for reproducible files);
-    /// table data is gzipped at `level` on `threads` threads.
-    pub fn create(path: &Path, mtime: u64, level: u32, threads: usize) -> Result<Self> {
+    /// table data is compressed with `compression` on `threads` threads.
+    pub fn create(
+        path: &Path,
+        mtime: u64,
+        compression: Compression,
+        threads: usize,
+    ) -> Result<Self> {
         Ok(Self {
             out: BufWriter::with_capacity(1 << 20, AtomicFile::create(path)?),
             mtime,
-            deflater: Deflater::new(level, threads).context("cannot start compression threads")?,
+            compressor: Compressor::new(compression, threads)
+                .context("cannot start compression threads")?,
             position: 0,
             member: None,
         })
     }
 
-    /// Begin a data member; feed it with `write_data`, close it with `end_member`.
-    pub fn begin_member(&mut self, name: &str) -> Result<()> {
+    /// Begin the data member of the table at `position` in restore order;
+    /// feed it with `write_data`, close it with `end_member`.
+    pub fn begin_member(&mut self, position: usize) -> Result<()> {
         assert!(self.member.is_none(), "previous member not ended");
         let header_at = self.position;
         self.write_raw(&[0; BLOCK as usize])?;
         self.member = Some(OpenMember {
-            name: name.to_owned(),
+            name: data_member_name(position, self.compressor.method()),
             header_at,
-            gzip: self.deflater.member(),
+            compressed: self.compressor.member(),
             data: DataDigest::new(),
             stored: Stored::default(),
         });
@@ -99,9 +108,11 @@ impl ArtifactWriter {
     pub fn write_data(&mut self, chunk: &[u8]) -> Result<()> {
         let mut member = self.member.take().expect("no open member");
         member.data.update(chunk);
-        let written = self.deflater.write(&mut member.gzip, chunk, &mut |bytes| {
-            store(&mut self.out, &mut self.position, &mut member.stored, bytes)
-        });
+        let written = self
+            .compressor
+            .write(&mut member.compressed, chunk, &mut |bytes| {
+                store(&mut self.out, &mut self.position, &mut member.stored, bytes)
+            });
         self.member = Some(member);
         written.with_context(|| format!("cannot write artifact {}", self.path().display()))
     }
@@ -111,12 +122,12 @@ impl ArtifactWriter {
         let OpenMember {
             name,
             header_at,
-            gzip,
+            compressed,
             data,
             mut stored,
         } = self.member.take().expect("no open member");
-        self.deflater
-            .finish(gzip, &mut |bytes| {
+        self.compressor
+            .finish(compressed, &mut |bytes| {
                 store(&mut self.out, &mut self.position, &mut stored, bytes)
             })
             .with_context(|| format!("cannot write artifact {}", self.path().display()))?;
@@ -127,6 +138,7 @@ impl ArtifactWriter {
             .write_all(&header(&name, stored.bytes, self.mtime)?)?;
         self.out.seek(SeekFrom::Start(end))?;
         Ok(MemberSummary {
+            member: name,
             rows: data.rows(),
             bytes: data.bytes(),
             data_sha256: data.finish(),

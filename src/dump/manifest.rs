@@ -9,8 +9,8 @@ use tokio_postgres::Client;
 
 use super::readers::Written;
 use crate::artifact::{
-    content_id, data_member_name, ColumnEntry, ForeignKeyEntry, Manifest, MemberSummary,
-    SchemaSection, SequenceEntry, TableEntry, TableKind, FORMAT_NAME, FORMAT_VERSION,
+    content_id, ColumnEntry, ForeignKeyEntry, Manifest, MemberSummary, SchemaSection,
+    SequenceEntry, TableEntry, TableKind, FORMAT_NAME,
 };
 use crate::catalog::{self, Table};
 use crate::config::DumpConfig;
@@ -127,7 +127,7 @@ pub(super) fn build(
         .zip(written)
         .enumerate()
         .map(|(position, (table, (summary, partitions)))| {
-            let mut entry = table_entry(position, table, summary);
+            let mut entry = table_entry(table, summary);
             entry.match_key = read.keys[position].clone();
             entry.partitions = partitions;
             entry
@@ -143,12 +143,13 @@ pub(super) fn build(
         .collect();
     Manifest {
         format: FORMAT_NAME.to_owned(),
-        format_version: FORMAT_VERSION,
+        format_version: config.compression.method().format_version(),
         seedpack_version: env!("CARGO_PKG_VERSION").to_owned(),
         server_version: session.server_version.clone(),
         server_version_num: session.server_version_num,
         created_at: stamp.created_at,
         database: config.target.database().to_owned(),
+        compression: config.compression.method(),
         label: config.label.clone(),
         content_id: content_id(&tables, &foreign_keys, &read.sequences, Some(&read.schema)),
         tables,
@@ -179,7 +180,7 @@ fn foreign_key_entries(order: &LoadOrder) -> Vec<ForeignKeyEntry> {
         .collect()
 }
 
-fn table_entry(position: usize, table: &Table, summary: MemberSummary) -> TableEntry {
+fn table_entry(table: &Table, summary: MemberSummary) -> TableEntry {
     TableEntry {
         name: table.name.clone(),
         kind: if table.partitioned {
@@ -199,7 +200,7 @@ fn table_entry(position: usize, table: &Table, summary: MemberSummary) -> TableE
         rows: summary.rows,
         bytes: summary.bytes,
         data_sha256: summary.data_sha256,
-        member: data_member_name(position),
+        member: summary.member,
         member_bytes: summary.member_bytes,
         member_sha256: summary.member_sha256,
         partitions: Vec::new(),

@@ -79,7 +79,7 @@ pub async fn run(config: &DumpConfig, progress: &dyn Progress) -> Result<DumpOut
         .chain(helpers.iter().map(|h| &h.client))
         .collect();
 
-    let mut sink = ArtifactSink::create(&path, stamp.mtime, config.compress_level)?;
+    let mut sink = ArtifactSink::create(&path, stamp.mtime, config.compression)?;
     progress.begin("dump", read.order.tables.len(), None);
     let source = Source {
         tables: &read.order.tables,

@@ -17,7 +17,7 @@ use tokio_postgres::Client;
 use super::parts::Part;
 use super::sink::ArtifactSink;
 use super::snapshot;
-use crate::artifact::{data_member_name, MemberSummary, PartitionEntry};
+use crate::artifact::{MemberSummary, PartitionEntry};
 use crate::catalog::Table;
 use crate::pg::sql::{self, CopyOut};
 use crate::progress::Progress;
@@ -184,7 +184,7 @@ async fn write_members(
     let mut written = Vec::with_capacity(source.tables.len());
     let mut next_part = 0;
     for (position, table) in source.tables.iter().enumerate() {
-        sink.begin_member(data_member_name(position)).await?;
+        sink.begin_member(position).await?;
         let mut bar = progress.table(&table.name.to_string(), None);
         let mut partitions = Vec::new();
         while let Some(part) = source.parts.get(next_part).filter(|p| p.table == position) {

@@ -14,16 +14,16 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::artifact::{ArtifactWriter, Manifest, MemberSummary};
+use crate::artifact::{ArtifactWriter, Compression, Manifest, MemberSummary};
 
-/// Compression threads at most: four deflate faster than a server sends.
+/// Compression threads at most: four compress faster than a server sends.
 const MAX_THREADS: usize = 4;
 
 /// Batches in flight between the socket and the writer thread.
 const QUEUE_DEPTH: usize = 8;
 
 enum Message {
-    Begin(String),
+    Begin(usize),
     Data(Bytes),
     End(oneshot::Sender<MemberSummary>),
     Finish(Arc<Manifest>, oneshot::Sender<(PathBuf, PathBuf)>),
@@ -36,15 +36,15 @@ pub struct ArtifactSink {
 }
 
 impl ArtifactSink {
-    /// Write to `path`, compressing at `level` on one thread per core.
-    pub fn create(path: &Path, mtime: u64, level: u32) -> Result<Self> {
+    /// Write to `path`, compressing with `compression` on one thread per core.
+    pub fn create(path: &Path, mtime: u64, compression: Compression) -> Result<Self> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS));
-        let mut writer = ArtifactWriter::create(path, mtime, level, threads)?;
+        let mut writer = ArtifactWriter::create(path, mtime, compression, threads)?;
         let (tx, mut rx) = mpsc::channel(QUEUE_DEPTH);
         let thread = tokio::task::spawn_blocking(move || -> Result<()> {
             while let Some(message) = rx.blocking_recv() {
                 match message {
-                    Message::Begin(name) => writer.begin_member(&name)?,
+                    Message::Begin(position) => writer.begin_member(position)?,
                     Message::Data(chunk) => writer.write_data(&chunk)?,
                     Message::End(reply) => {
                         let _ = reply.send(writer.end_member()?);
@@ -60,8 +60,9 @@ impl ArtifactSink {
         Ok(Self { tx, thread })
     }
 
-    pub async fn begin_member(&mut self, name: String) -> Result<()> {
-        self.send(Message::Begin(name)).await
+    /// Begin the member of the table at `position` in restore order.
+    pub async fn begin_member(&mut self, position: usize) -> Result<()> {
+        self.send(Message::Begin(position)).await
     }
 
     /// Append a batch of COPY rows to the open member.

@@ -188,7 +188,7 @@ fn read_data(
 }
 
 /// A failure reading the artifact is bad input (exit 2): an overrun keeps
-/// its own message, anything else (gzip corruption, a changed file) is damage.
+/// its own message, anything else (corrupt compressed data, a changed file) is damage.
 fn artifact_error(error: std::io::Error, table: &str) -> ArtifactError {
     match error
         .into_inner()

@@ -14,12 +14,19 @@ use std::path::Path;
 
 use mutate::Run;
 
-/// A small real artifact (the suite's core fixture, dumped by seedpack).
+/// A small real artifact (the suite's core fixture, dumped by seedpack
+/// before zstd, so gzip).
 const ARTIFACT: &str = "tests/fixtures/core.seedpack";
+/// The same fixture dumped with zstd.
+const ZSTD_ARTIFACT: &str = "tests/fixtures/core-zstd.seedpack";
+
+fn read_fixture(path: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| panic!("the fixture artifact {path}: {e}"))
+}
 
 fn fixture() -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(ARTIFACT))
-        .expect("the fixture artifact tests/fixtures/core.seedpack")
+    read_fixture(ARTIFACT)
 }
 
 /// The fixture's manifest, as written, and its first table's COPY text.
@@ -50,10 +57,13 @@ fn fixture_members() -> (Vec<u8>, Vec<u8>) {
 fn artifact_reader() {
     Run {
         name: "artifact",
-        corpus: vec![fixture()],
+        corpus: vec![fixture(), read_fixture(ZSTD_ARTIFACT)],
         dictionary: &[
             b"manifest.json",
             b"data/0000.copy.gz",
+            b"data/0000.copy.zst",
+            b"\"compression\": \"zstd\"",
+            b"\x28\xb5\x2f\xfd",
             b"\x1f\x8b\x08\0",
             b"ustar\0",
         ],

@@ -72,7 +72,7 @@ fn seedpacks_own_history_is_never_dumped_or_compared() {
     forge(&second, &old, |manifest, data| {
         let mut entry = manifest.tables[0].clone();
         entry.name = seedpack::ident::QualifiedName::new("seedpack", "history");
-        entry.member = "data/0002.copy.gz".into();
+        entry.member = seedpack::artifact::data_member_name(1, manifest.compression);
         let schema = manifest.schema.as_mut().unwrap();
         let mut ddl = schema
             .objects
@@ -82,9 +82,10 @@ fn seedpacks_own_history_is_never_dumped_or_compared() {
             .clone();
         ddl.table = Some(entry.name.clone());
         schema.objects.push(ddl);
+        let member = entry.member.clone();
         manifest.tables.push(entry);
         let copy = data[0].1.clone();
-        data.push(("data/0002.copy.gz".into(), copy));
+        data.push((member, copy));
     });
     let before = last.snapshot();
     let history = last.sql("SELECT count(*) FROM seedpack.history");

@@ -67,7 +67,7 @@ fn dump_writes_the_default_path_with_a_sha256sum_sidecar_and_a_summary() {
         .unwrap();
     let listing = String::from_utf8_lossy(&list.stdout);
     assert!(
-        listing.contains("manifest.json") && listing.contains("data/0001.copy.gz"),
+        listing.contains("manifest.json") && listing.contains("data/0001.copy.zst"),
         "{listing}"
     );
 }
@@ -180,7 +180,7 @@ fn inspect_shows_tables_in_restore_order_with_rows_and_checksums() {
 #[test]
 fn usage_errors_exit_2() {
     seedpack(&["restore"]).run().expect_code(2);
-    seedpack(&["dump", "--compress-level", "12"])
+    seedpack(&["dump", "--compress", "gzip:12"])
         .run()
         .expect_code(2);
     let (src, _dst) = fixture_pair("usage");

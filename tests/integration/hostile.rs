@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use seedpack::artifact::ArtifactReader;
 
 use crate::roundtrip::fixture_pair;
-use crate::support::forge::{forge, gzip, Members};
-use crate::support::{dump, fixture, restore, scratch, seedpack, TestDb};
+use crate::support::forge::{compress, forge, Members};
+use crate::support::{dump, dump_with, fixture, restore, scratch, seedpack, TestDb};
 
 /// A small, seeded generator: the same mutations on every run.
 struct XorShift(u64);
@@ -132,29 +132,31 @@ fn a_decompression_bomb_stops_at_the_size_its_manifest_states() {
     let dst = TestDb::new("bomb_dst")
         .with_sql("CREATE TABLE public.t (v text); INSERT INTO public.t VALUES ('kept');");
     let dir = scratch();
-    let artifact = dump(&src, dir.path(), "bomb");
-    let bomb = dir.path().join("bomb.seedpack");
-    // 64 MiB of newlines compress to about 64 KiB.
-    forge(&artifact, &bomb, |_, data| {
-        data[0].1 = gzip(&vec![b'\n'; 64 << 20])
-    });
-    let started = Instant::now();
-    let run = seedpack(&["verify", "-f", bomb.to_str().unwrap()])
-        .run()
-        .expect_code(2);
-    assert!(
-        run.stderr.contains("expands to more than the 2 bytes"),
-        "{}",
-        run.stderr
-    );
-    let run = restore(&dst, &bomb).expect_code(2);
-    assert!(
-        run.stderr.contains("expands to more than"),
-        "{}",
-        run.stderr
-    );
-    assert!(started.elapsed() < Duration::from_secs(20));
-    assert_eq!(dst.sql("SELECT v FROM public.t"), "kept");
+    for method in ["zstd", "gzip"] {
+        let artifact = dump_with(&src, dir.path(), method, &["--compress", method]);
+        let bomb = dir.path().join(format!("bomb-{method}.seedpack"));
+        // 64 MiB of newlines compress to a few KiB.
+        forge(&artifact, &bomb, |m, data| {
+            data[0].1 = compress(m.compression, &vec![b'\n'; 64 << 20])
+        });
+        let started = Instant::now();
+        let run = seedpack(&["verify", "-f", bomb.to_str().unwrap()])
+            .run()
+            .expect_code(2);
+        assert!(
+            run.stderr.contains("expands to more than the 2 bytes"),
+            "{method}: {}",
+            run.stderr
+        );
+        let run = restore(&dst, &bomb).expect_code(2);
+        assert!(
+            run.stderr.contains("expands to more than"),
+            "{method}: {}",
+            run.stderr
+        );
+        assert!(started.elapsed() < Duration::from_secs(20));
+        assert_eq!(dst.sql("SELECT v FROM public.t"), "kept");
+    }
 }
 
 #[test]
@@ -287,7 +289,7 @@ fn data_with_honest_checksums_that_copy_would_reject_is_refused_before_connectin
     for (name, text, words) in cases {
         let path = dir.path().join(format!("{name}.seedpack"));
         forge(&artifact, &path, |m, d| {
-            d[0].1 = gzip(text);
+            d[0].1 = compress(m.compression, text);
             let table = &mut m.tables[0];
             table.bytes = text.len() as u64;
             table.rows = text.iter().filter(|&&b| b == b'\n').count() as u64;

@@ -17,6 +17,7 @@
 //! - `atomicity`: killing the client or the server mid-restore changes nothing
 //! - `connection`: DSN forms, PG* variables, and connection failures
 //! - `commands`:  verify, inspect and plan as users run them
+//! - `compression`: zstd, gzip and none restore alike, reproduce, and open with tar and zstd/gzip
 //! - `sandbox`:   seedpack sandbox: a throwaway server, the artifact restored and checked
 //! - `fidelity`:  minimal repros of what real schemas broke, restored into empty databases
 //! - `objects`:   operators, casts, collations, text search, base types; superuser-only objects refused up front
@@ -36,6 +37,7 @@ mod support;
 mod atomicity;
 mod bookkeeping;
 mod commands;
+mod compression;
 mod connection;
 mod cycles;
 mod damage;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use seedpack::artifact::{content_id, Manifest};
+use seedpack::artifact::{content_id, Manifest, Method};
 use sha2::{Digest, Sha256};
 
 /// An artifact's data members, in order, as (name, bytes).
@@ -83,9 +83,16 @@ pub fn forge(
     builder.finish().unwrap();
 }
 
-/// gzip `bytes` as a data member.
-pub fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    std::io::Write::write_all(&mut encoder, bytes).unwrap();
-    encoder.finish().unwrap()
+/// `bytes` as a data member stored with `method`.
+pub fn compress(method: Method, bytes: &[u8]) -> Vec<u8> {
+    match method {
+        Method::Gzip => {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            std::io::Write::write_all(&mut encoder, bytes).unwrap();
+            encoder.finish().unwrap()
+        }
+        Method::Zstd => zstd::encode_all(bytes, 19).unwrap(),
+        Method::None => bytes.to_vec(),
+    }
 }
