@@ -133,6 +133,12 @@ pub struct DumpArgs {
     /// artifacts are also read by seedpack versions from before zstd
     #[arg(long, value_name = "METHOD[:LEVEL]", default_value_t = Compression::default())]
     pub compress: Compression,
+    /// Leave out the planner statistics a PostgreSQL 18 or newer source
+    /// has (carried by default, so that a restore into 18 or newer plans
+    /// like the source); an ANALYZE between two dumps changes them, so
+    /// byte-identical dumps of unchanged data need this
+    #[arg(long)]
+    pub no_statistics: bool,
     /// Connections reading at once, all in one snapshot, so the artifact is
     /// still consistent; large tables are split by primary-key ranges
     /// [default: the number of CPUs, at most 4]

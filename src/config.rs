@@ -29,6 +29,8 @@ pub struct DumpConfig {
     /// A seed version recorded in the manifest and, on restore, in the history.
     pub label: Option<String>,
     pub compression: Compression,
+    /// Carry planner statistics from a PostgreSQL 18 or newer source.
+    pub statistics: bool,
     /// Connections reading at once (at least 1).
     pub jobs: usize,
     /// `--key`: natural keys to record for merges.
@@ -169,6 +171,7 @@ impl DumpConfig {
             privileges: args.privileges,
             label: args.label.clone(),
             compression: args.compress,
+            statistics: !args.no_statistics,
             jobs: args.jobs.map_or_else(default_jobs, |n| n as usize),
             keys: args
                 .keys

@@ -92,13 +92,13 @@ pub enum Method {
 }
 
 impl Method {
-    /// The ending of a data member's name, so `tar -x` leaves files that
-    /// `zstd -d` or `gunzip` take as they are.
-    pub fn member_suffix(self) -> &'static str {
+    /// The ending of a compressed member's name, so `tar -x` leaves files
+    /// that `zstd -d` or `gunzip` take as they are.
+    pub fn extension(self) -> &'static str {
         match self {
-            Self::Zstd => ".copy.zst",
-            Self::Gzip => ".copy.gz",
-            Self::None => ".copy",
+            Self::Zstd => ".zst",
+            Self::Gzip => ".gz",
+            Self::None => "",
         }
     }
 
@@ -108,6 +108,15 @@ impl Method {
         match self {
             Self::Gzip => 1,
             Self::Zstd | Self::None => 2,
+        }
+    }
+
+    /// As `--compress` and the manifest spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Zstd => "zstd",
+            Self::Gzip => "gzip",
+            Self::None => "none",
         }
     }
 

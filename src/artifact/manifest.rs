@@ -59,6 +59,24 @@ pub struct Manifest {
     /// loads a migration table only when it is listed here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub migration_tables: Vec<QualifiedName>,
+    /// Planner statistics of the tables and their indexes, read from a
+    /// PostgreSQL 18 or newer source. Not content: the content id leaves
+    /// them out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<StatisticsEntry>,
+}
+
+/// The member holding planner statistics: one JSON line per relation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatisticsEntry {
+    pub member: String,
+    /// Lines: one per relation.
+    pub relations: u64,
+    /// Size of the uncompressed JSON lines.
+    pub bytes: u64,
+    pub data_sha256: String,
+    pub member_bytes: u64,
+    pub member_sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -314,12 +332,31 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// The oldest format version that describes this artifact: 1 (which
+    /// seedpack versions before zstd read) for gzip without statistics.
+    pub fn oldest_format_version(&self) -> u32 {
+        let statistics = match self.statistics {
+            Some(_) => 2,
+            None => 1,
+        };
+        self.compression.format_version().max(statistics)
+    }
+
     fn check(&self) -> Result<(), ArtifactError> {
-        if self.format_version < self.compression.format_version() {
+        if self.format_version < self.oldest_format_version() {
             return Err(ArtifactError::Damaged(format!(
-                "format version {} cannot hold {:?} members",
-                self.format_version, self.compression
+                "format version {} cannot hold what the manifest lists",
+                self.format_version
             )));
+        }
+        if let Some(statistics) = &self.statistics {
+            let expected = super::statistics_member_name(self.compression);
+            if statistics.member != expected {
+                return Err(ArtifactError::Damaged(format!(
+                    "statistics member {:?}, expected {expected:?}",
+                    statistics.member
+                )));
+            }
         }
         let mut names = std::collections::HashSet::new();
         for (position, table) in self.tables.iter().enumerate() {

@@ -6,6 +6,7 @@
 //! ```text
 //! data/0001.copy.zst  COPY text of the first table in restore order, zstd
 //! data/0002.copy.zst  ... (.copy.gz when gzip, .copy when not compressed)
+//! statistics.jsonl.zst  planner statistics, from PostgreSQL 18 sources
 //! manifest.json       written last, once every checksum is known
 //! ```
 //!
@@ -21,17 +22,21 @@ mod deflate;
 mod manifest;
 mod reader;
 mod schema_section;
+mod statistics;
 mod writer;
 
 pub use checksum::{sha256_of, DataDigest, Digesting};
 pub use compression::{Compression, Method};
 pub use copy_text::CopyChecker;
 pub use manifest::{
-    content_id, ColumnEntry, ForeignKeyEntry, Manifest, PartitionEntry, SequenceEntry, TableEntry,
-    TableKind, FORMAT_NAME, FORMAT_VERSION,
+    content_id, ColumnEntry, ForeignKeyEntry, Manifest, PartitionEntry, SequenceEntry,
+    StatisticsEntry, TableEntry, TableKind, FORMAT_NAME, FORMAT_VERSION,
 };
 pub use reader::{check_data, ArtifactReader, MemberCheck};
 pub use schema_section::{ObjectKind, Phase, Requirement, SchemaObject, SchemaSection};
+pub use statistics::{
+    read_statistics, statistics_member_name, stray_statistics, ColumnStatistics, RelationStatistics,
+};
 pub use writer::{ArtifactWriter, MemberSummary};
 
 /// Name of the manifest member.
@@ -40,7 +45,7 @@ pub const MANIFEST_MEMBER: &str = "manifest.json";
 /// Name of the data member of the table at `position` (0-based) in restore
 /// order, stored with `method`.
 pub fn data_member_name(position: usize, method: Method) -> String {
-    format!("data/{:04}{}", position + 1, method.member_suffix())
+    format!("data/{:04}.copy{}", position + 1, method.extension())
 }
 
 /// Why an artifact cannot be used. Every variant means bad input (exit 2).

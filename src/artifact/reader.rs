@@ -5,7 +5,7 @@
 //! checksummed header, checksummed data, or zero padding, so that any damaged
 //! byte is caught by `check_members`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -15,8 +15,12 @@ use flate2::read::MultiGzDecoder;
 
 use super::checksum::{sha256_of, DataDigest, Digesting};
 use super::copy_text::CopyChecker;
+use super::statistics::{read_statistics, stray_statistics};
 use super::writer::MANIFEST_SUM_MEMBER;
-use super::{data_member_name, ArtifactError, Manifest, Method, MANIFEST_MEMBER};
+use super::{
+    data_member_name, statistics_member_name, ArtifactError, Manifest, Method, MANIFEST_MEMBER,
+};
+use crate::ident::QualifiedName;
 
 /// The largest manifest accepted; a real one is far smaller.
 const MANIFEST_LIMIT: u64 = 64 << 20;
@@ -123,7 +127,56 @@ impl ArtifactReader {
                 rows,
             });
         }
+        self.check_statistics(deep)?;
         Ok(checks)
+    }
+
+    /// The statistics member's stored checksum; with `deep`, its data's.
+    fn check_statistics(&self, deep: bool) -> Result<(), ArtifactError> {
+        let Some(entry) = &self.manifest.statistics else {
+            return Ok(());
+        };
+        let actual = sha256_of(self.open_span(self.members[&entry.member])?)
+            .map_err(|e| self.io_damage(e))?;
+        let mismatch = |what, expected: &str, actual| ArtifactError::ChecksumMismatch {
+            table: "(planner statistics)".into(),
+            what,
+            expected: expected.to_owned(),
+            actual,
+        };
+        if actual != entry.member_sha256 {
+            return Err(mismatch("stored member", &entry.member_sha256, actual));
+        }
+        if deep {
+            let tables: HashSet<&QualifiedName> =
+                self.manifest.tables.iter().map(|t| &t.name).collect();
+            let mut stray = None;
+            read_statistics(self.statistics_data()?, entry, |relation| {
+                let known = tables.contains(&relation.table);
+                if !known {
+                    stray = Some(relation);
+                }
+                known
+            })?;
+            if let Some(relation) = stray {
+                return Err(stray_statistics(&relation));
+            }
+        }
+        Ok(())
+    }
+
+    /// The planner statistics' JSON lines, when the artifact carries them;
+    /// bounded as [`table_data`](Self::table_data) is. The caller checks
+    /// them with [`read_statistics`].
+    pub fn statistics_data(&self) -> Result<impl Read + Send + 'static, ArtifactError> {
+        let entry = self.manifest.statistics.as_ref().ok_or_else(|| {
+            ArtifactError::Damaged("the artifact carries no planner statistics".into())
+        })?;
+        self.expand(
+            self.members[&entry.member],
+            entry.bytes,
+            "(planner statistics)".into(),
+        )
     }
 
     /// The uncompressed COPY text of the table at `position` in restore order.
@@ -131,11 +184,20 @@ impl ArtifactReader {
     /// past the size the manifest states fails, so a member that expands
     /// without end (a decompression bomb) costs no more than an honest one.
     pub fn table_data(&self, position: usize) -> Result<impl Read + Send + 'static, ArtifactError> {
-        let method = self.manifest.compression;
-        let span = self.members[&data_member_name(position, method)];
+        let span = self.members[&data_member_name(position, self.manifest.compression)];
         let table = &self.manifest.tables[position];
+        self.expand(span, table.bytes, table.name.to_string())
+    }
+
+    /// The uncompressed bytes of the member at `span`, failing past `limit`.
+    fn expand(
+        &self,
+        span: Span,
+        limit: u64,
+        what: String,
+    ) -> Result<Bounded<Box<dyn Read + Send>>, ArtifactError> {
         let stored = BufReader::with_capacity(1 << 18, self.open_span(span)?);
-        let inner: Box<dyn Read + Send> = match method {
+        let inner: Box<dyn Read + Send> = match self.manifest.compression {
             Method::Gzip => Box::new(MultiGzDecoder::new(stored)),
             Method::Zstd => Box::new(
                 zstd::stream::read::Decoder::with_buffer(stored).map_err(|e| self.io_damage(e))?,
@@ -144,9 +206,9 @@ impl ArtifactReader {
         };
         Ok(Bounded {
             inner,
-            left: table.bytes,
-            limit: table.bytes,
-            table: table.name.to_string(),
+            left: limit,
+            limit,
+            table: what,
         })
     }
 
@@ -162,6 +224,23 @@ impl ArtifactReader {
                     table.name, span.size, table.member_bytes
                 )));
             }
+        }
+        let statistics = self
+            .members
+            .iter()
+            .filter(|(n, _)| is_statistics_member_name(n))
+            .map(|(n, span)| (n.as_str(), span.size))
+            .collect::<Vec<_>>();
+        let expected = self
+            .manifest
+            .statistics
+            .iter()
+            .map(|s| (s.member.as_str(), s.member_bytes))
+            .collect::<Vec<_>>();
+        if statistics != expected {
+            return Err(ArtifactError::Damaged(format!(
+                "the planner statistics members {statistics:?} are not the manifest's {expected:?}"
+            )));
         }
         let data_members = self
             .members
@@ -262,8 +341,10 @@ fn scan_members(
                 "member {name:?} is not a regular file"
             )));
         }
-        let is_known =
-            name == MANIFEST_MEMBER || name == MANIFEST_SUM_MEMBER || is_data_member_name(&name);
+        let is_known = name == MANIFEST_MEMBER
+            || name == MANIFEST_SUM_MEMBER
+            || is_data_member_name(&name)
+            || is_statistics_member_name(&name);
         if !is_known {
             return Err(not_an_artifact(path, format!("unexpected member {name:?}")));
         }
@@ -392,11 +473,19 @@ pub fn check_data(table: &super::TableEntry, digest: DataDigest) -> Result<(), A
     Ok(())
 }
 
+const METHODS: [Method; 3] = [Method::Zstd, Method::Gzip, Method::None];
+
 /// `data/NNNN.copy` with any method's ending; the manifest's method then
 /// decides which are expected.
 fn is_data_member_name(name: &str) -> bool {
-    let number = [Method::Zstd, Method::Gzip, Method::None]
-        .iter()
-        .find_map(|m| name.strip_prefix("data/")?.strip_suffix(m.member_suffix()));
+    let number = METHODS.iter().find_map(|m| {
+        name.strip_prefix("data/")?
+            .strip_suffix(m.extension())?
+            .strip_suffix(".copy")
+    });
     number.is_some_and(|n| n.len() >= 4 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_statistics_member_name(name: &str) -> bool {
+    METHODS.iter().any(|&m| name == statistics_member_name(m))
 }

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::blocks::{Compressor, Member};
 use super::checksum::{sha256_of, DataDigest};
-use super::{data_member_name, Compression, Manifest, MANIFEST_MEMBER};
+use super::{data_member_name, statistics_member_name, Compression, Manifest, MANIFEST_MEMBER};
 use crate::atomic_file::AtomicFile;
 
 /// Name of the member holding the SHA-256 of `manifest.json`, so a damaged
@@ -91,11 +91,20 @@ impl ArtifactWriter {
     /// Begin the data member of the table at `position` in restore order;
     /// feed it with `write_data`, close it with `end_member`.
     pub fn begin_member(&mut self, position: usize) -> Result<()> {
+        self.begin(data_member_name(position, self.compressor.method()))
+    }
+
+    /// Begin the planner statistics member, fed and closed as a table's.
+    pub fn begin_statistics(&mut self) -> Result<()> {
+        self.begin(statistics_member_name(self.compressor.method()))
+    }
+
+    fn begin(&mut self, name: String) -> Result<()> {
         assert!(self.member.is_none(), "previous member not ended");
         let header_at = self.position;
         self.write_raw(&[0; BLOCK as usize])?;
         self.member = Some(OpenMember {
-            name: data_member_name(position, self.compressor.method()),
+            name,
             header_at,
             compressed: self.compressor.member(),
             data: DataDigest::new(),

@@ -6,11 +6,14 @@
 //! foreign keys live on relations.
 
 mod read;
+mod statistics;
 
 pub use read::{
     foreign_keys, leaves, list_tables, qualified, relations, same_columns, sequence_state,
     sequences_for, tables_called, tables_named, triggers, unique_keys, user_schemas,
 };
+
+pub use statistics::{statistics, STATISTICS_VERSION};
 
 use crate::ident::QualifiedName;
 use crate::pg::sql::TriggerState;

@@ -10,7 +10,7 @@ use tokio_postgres::Client;
 use super::readers::Written;
 use crate::artifact::{
     content_id, ColumnEntry, ForeignKeyEntry, Manifest, MemberSummary, SchemaSection,
-    SequenceEntry, TableEntry, TableKind, FORMAT_NAME,
+    SequenceEntry, StatisticsEntry, TableEntry, TableKind, FORMAT_NAME,
 };
 use crate::catalog::{self, Table};
 use crate::config::DumpConfig;
@@ -118,6 +118,7 @@ pub(super) fn build(
     session: &Session,
     read: Read,
     written: Vec<Written>,
+    statistics: Option<MemberSummary>,
     stamp: Stamp,
 ) -> Manifest {
     let tables: Vec<TableEntry> = read
@@ -141,9 +142,9 @@ pub(super) fn build(
         .map(|t| t.name.clone())
         .filter(is_migration_table)
         .collect();
-    Manifest {
+    let mut manifest = Manifest {
         format: FORMAT_NAME.to_owned(),
-        format_version: config.compression.method().format_version(),
+        format_version: 0,
         seedpack_version: env!("CARGO_PKG_VERSION").to_owned(),
         server_version: session.server_version.clone(),
         server_version_num: session.server_version_num,
@@ -161,7 +162,17 @@ pub(super) fn build(
         schema_only: config.schema_only,
         unordered: !config.ordered,
         migration_tables,
-    }
+        statistics: statistics.map(|s| StatisticsEntry {
+            member: s.member,
+            relations: s.rows,
+            bytes: s.bytes,
+            data_sha256: s.data_sha256,
+            member_bytes: s.member_bytes,
+            member_sha256: s.member_sha256,
+        }),
+    };
+    manifest.format_version = manifest.oldest_format_version();
+    manifest
 }
 
 fn foreign_key_entries(order: &LoadOrder) -> Vec<ForeignKeyEntry> {

@@ -14,6 +14,7 @@ mod parts;
 mod readers;
 mod sink;
 mod snapshot;
+mod statistics;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -93,8 +94,17 @@ pub async fn run(config: &DumpConfig, progress: &dyn Progress) -> Result<DumpOut
     for helper in &helpers {
         helper.client.batch_execute("COMMIT").await?;
     }
+    let carries_statistics = config.statistics
+        && !config.schema_only
+        && session.server_version_num >= catalog::STATISTICS_VERSION;
+    let statistics = match carries_statistics {
+        true => statistics::write(client, &read.order.tables, &mut sink).await?,
+        false => None,
+    };
     let left_out = read.order.left_out.clone();
-    let manifest = Arc::new(manifest::build(config, &session, read, summaries, stamp));
+    let manifest = Arc::new(manifest::build(
+        config, &session, read, summaries, statistics, stamp,
+    ));
     let (path, sidecar) = sink.finish(Arc::clone(&manifest)).await?;
     client
         .batch_execute("COMMIT")

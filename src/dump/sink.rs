@@ -23,7 +23,9 @@ const MAX_THREADS: usize = 4;
 const QUEUE_DEPTH: usize = 8;
 
 enum Message {
+    /// The member of the table at this position in restore order.
     Begin(usize),
+    BeginStatistics,
     Data(Bytes),
     End(oneshot::Sender<MemberSummary>),
     Finish(Arc<Manifest>, oneshot::Sender<(PathBuf, PathBuf)>),
@@ -45,6 +47,7 @@ impl ArtifactSink {
             while let Some(message) = rx.blocking_recv() {
                 match message {
                     Message::Begin(position) => writer.begin_member(position)?,
+                    Message::BeginStatistics => writer.begin_statistics()?,
                     Message::Data(chunk) => writer.write_data(&chunk)?,
                     Message::End(reply) => {
                         let _ = reply.send(writer.end_member()?);
@@ -65,7 +68,12 @@ impl ArtifactSink {
         self.send(Message::Begin(position)).await
     }
 
-    /// Append a batch of COPY rows to the open member.
+    /// Begin the planner statistics member.
+    pub async fn begin_statistics(&mut self) -> Result<()> {
+        self.send(Message::BeginStatistics).await
+    }
+
+    /// Append a batch of COPY rows (or statistics lines) to the open member.
     pub async fn write(&mut self, rows: Bytes) -> Result<()> {
         self.send(Message::Data(rows)).await
     }

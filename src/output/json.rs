@@ -10,7 +10,7 @@ use crate::history::{Applied, TableCounts};
 use crate::ident::QualifiedName;
 use crate::load_order::LoadOrder;
 use crate::mode::Mode;
-use crate::restore::RestoreOutcome;
+use crate::restore::{RestoreOutcome, Statistics};
 
 #[derive(Debug, Serialize)]
 pub struct DumpSummary<'a> {
@@ -87,6 +87,9 @@ pub struct RestoreSummary<'a> {
     pub created_objects: usize,
     pub tables: &'a [TableCounts],
     pub warnings: &'a [String],
+    /// Planner statistics: relations set from the artifact, tables analyzed.
+    pub statistics_carried: u64,
+    pub tables_analyzed: usize,
 }
 
 impl<'a> RestoreSummary<'a> {
@@ -100,6 +103,17 @@ impl<'a> RestoreSummary<'a> {
             created_objects: outcome.created,
             tables: &outcome.tables,
             warnings: &outcome.warnings,
+            statistics_carried: match outcome.statistics {
+                Statistics::Carried(relations) => relations,
+                _ => 0,
+            },
+            tables_analyzed: match outcome.statistics {
+                Statistics::Analyzed(tables)
+                | Statistics::Refused {
+                    analyzed: tables, ..
+                } => tables,
+                _ => 0,
+            },
         }
     }
 }

@@ -9,6 +9,7 @@ mod bars;
 mod json;
 mod log_lines;
 mod prompt;
+mod restore_text;
 mod stdout;
 mod text;
 
@@ -102,7 +103,7 @@ impl Printer {
             (Format::Json, _) => self.json(&json::RestoreSummary::new(outcome)),
             (_, Some(applied)) => stdout::print(&format!("{}\n", text::already_applied(applied))),
             (Format::Quiet, None) => Ok(()),
-            (Format::Human, None) => stdout::print(&text::restore_summary(outcome, target)),
+            (Format::Human, None) => stdout::print(&restore_text::restore_summary(outcome, target)),
         }
     }
 

@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Result;
 
-use super::text;
+use super::restore_text;
 use crate::error::Error;
 use crate::restore::{Action, Confirm, Request};
 
@@ -23,7 +23,7 @@ impl Confirm for Terminal {
             )
             .into());
         }
-        let mut preview = text::restore_preview(request.target, request.tables, "rows now");
+        let mut preview = restore_text::restore_preview(request.target, request.tables, "rows now");
         for note in request.notes {
             preview.push_str(&format!("note: {note}\n"));
         }

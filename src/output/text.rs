@@ -6,11 +6,9 @@ use std::fmt::Write;
 use crate::artifact::{Manifest, MemberCheck};
 use crate::check::{CheckReport, Difference, State as CheckState};
 use crate::dump::DumpOutcome;
-use crate::history::{Applied, TableCounts};
+use crate::history::Applied;
 use crate::ident::QualifiedName;
 use crate::load_order::LoadOrder;
-use crate::pg::ConnectionTarget;
-use crate::restore::RestoreOutcome;
 use crate::sandbox::SandboxOutcome;
 
 /// `1.2 MiB`-style sizes.
@@ -30,7 +28,7 @@ pub fn human_bytes(bytes: u64) -> String {
 }
 
 /// Left-aligned text columns; numbers right-aligned.
-fn columns(headers: &[&str], rows: &[Vec<String>]) -> String {
+pub(super) fn columns(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -113,91 +111,6 @@ fn left_out_section(out: &mut String, left_out: &[QualifiedName]) {
             names.join(", ")
         );
     }
-}
-
-/// The tables a restore would replace, with their row counts now and after.
-/// `before` labels the current counts: "rows now" before, "rows before" after.
-/// A table the target lacks shows as "(new)".
-pub fn restore_preview(target: &ConnectionTarget, tables: &[TableCounts], before: &str) -> String {
-    let rows: Vec<Vec<String>> = tables
-        .iter()
-        .map(|c| vec![c.table.to_string(), rows_before(c), c.after.to_string()])
-        .collect();
-    format!(
-        "target: host {} port {} database {} user {}\n{}",
-        target.host(),
-        target.port(),
-        target.database(),
-        target.user(),
-        columns(&["table", before, "rows after"], &rows)
-    )
-}
-
-pub fn restore_summary(outcome: &RestoreOutcome, target: &ConnectionTarget) -> String {
-    let mut out = if outcome.dry_run {
-        restore_preview(target, &outcome.tables, "rows now")
-    } else {
-        let rows: Vec<Vec<String>> = outcome
-            .tables
-            .iter()
-            .map(|c| {
-                vec![
-                    c.table.to_string(),
-                    rows_before(c),
-                    c.inserted.to_string(),
-                    c.updated.to_string(),
-                    c.deleted.to_string(),
-                    c.after.to_string(),
-                ]
-            })
-            .collect();
-        format!(
-            "target: host {} port {} database {} user {} (mode {})\n{}",
-            target.host(),
-            target.port(),
-            target.database(),
-            target.user(),
-            outcome.mode.as_str(),
-            columns(
-                &[
-                    "table",
-                    "rows before",
-                    "inserted",
-                    "updated",
-                    "deleted",
-                    "rows after"
-                ],
-                &rows
-            )
-        )
-    };
-    let m = &outcome.manifest;
-    let data = if outcome.loads_data {
-        format!("{} tables with {} rows", m.tables.len(), m.total_rows())
-    } else {
-        "no data (schema only)".to_owned()
-    };
-    if outcome.dry_run {
-        let _ = writeln!(
-            out,
-            "\ndry run: checks passed; would create {} schema objects and load {data} (content id {}); nothing was written",
-            outcome.created, m.content_id
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "\nrestored in one transaction: created {} schema objects, loaded {data} (content id {})",
-            outcome.created, m.content_id
-        );
-    }
-    out
-}
-
-/// A table's rows before a restore; "(new)" for one the restore creates.
-fn rows_before(counts: &TableCounts) -> String {
-    counts
-        .before
-        .map_or_else(|| "(new)".to_owned(), |n| n.to_string())
 }
 
 /// The one line a restore prints when the history says it is already done.
@@ -316,19 +229,7 @@ pub fn verify_summary(
 
 pub fn inspect(manifest: &Manifest) -> String {
     let m = manifest;
-    let mut out = String::new();
-    let _ = writeln!(out, "database     {}", m.database);
-    if let Some(label) = &m.label {
-        let _ = writeln!(out, "label        {label}");
-    }
-    let _ = writeln!(out, "created      {}", m.created_at);
-    let _ = writeln!(out, "server       PostgreSQL {}", m.server_version);
-    let _ = writeln!(
-        out,
-        "seedpack     {} (format {})",
-        m.seedpack_version, m.format_version
-    );
-    let _ = writeln!(out, "content id   {}", m.content_id);
+    let mut out = inspect_header(m);
     let _ = writeln!(
         out,
         "totals       {} tables, {} rows, {} of data\n",
@@ -390,6 +291,33 @@ pub fn inspect(manifest: &Manifest) -> String {
                 s.name, s.last_value, s.is_called
             );
         }
+    }
+    out
+}
+
+/// Where an artifact comes from, how it is stored, and what identifies it.
+fn inspect_header(m: &Manifest) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "database     {}", m.database);
+    if let Some(label) = &m.label {
+        let _ = writeln!(out, "label        {label}");
+    }
+    let _ = writeln!(out, "created      {}", m.created_at);
+    let _ = writeln!(out, "server       PostgreSQL {}", m.server_version);
+    let _ = writeln!(
+        out,
+        "seedpack     {} (format {})",
+        m.seedpack_version, m.format_version
+    );
+    let _ = writeln!(out, "content id   {}", m.content_id);
+    let _ = writeln!(out, "compression  {}", m.compression.name());
+    if let Some(statistics) = &m.statistics {
+        let _ = writeln!(
+            out,
+            "statistics   planner statistics of {} relations ({})",
+            statistics.relations,
+            human_bytes(statistics.bytes)
+        );
     }
     out
 }

@@ -24,11 +24,13 @@ mod compat;
 mod confirm;
 mod constraints;
 mod create;
+mod failures;
 mod load;
 mod locks;
 mod merge;
 mod merge_plan;
 mod row_security;
+mod statistics;
 mod target;
 mod visibility;
 
@@ -53,6 +55,7 @@ pub use confirm::{Action, Agree, Confirm, Request};
 use create::{Choices, CreatePlan};
 pub use load::load_table;
 use merge_plan::MergePlan;
+pub use statistics::{Statistics, ANALYZE_MIN_ROWS};
 use target::Target;
 use visibility::Loading;
 
@@ -70,6 +73,8 @@ pub struct RestoreOutcome {
     pub already_applied: Option<Applied>,
     /// What the restore did not do of what the artifact holds, each a sentence.
     pub warnings: Vec<String>,
+    /// What the restored tables' planner statistics are.
+    pub statistics: Statistics,
 }
 
 /// Restore `config.file` into `config.target`, asking `confirm` before the
@@ -95,6 +100,7 @@ pub async fn run(
         dry_run,
         already_applied,
         warnings: prepared.map(Prepared::warnings).unwrap_or_default(),
+        statistics: Statistics::None,
     };
 
     let session = pg::connect(&config.target).await?;
@@ -129,78 +135,56 @@ pub async fn run(
         };
         confirm.confirm(&request).await?;
 
+        let writes = Writes {
+            reader: &reader,
+            prepared: &prepared,
+            loads_data,
+            server_version_num: session.server_version_num,
+            started_at: &started_at,
+        };
+        let (counts, statistics) = writes.run(client, config, progress).await?;
+        Ok(RestoreOutcome {
+            statistics,
+            ..outcome(counts, Some(&prepared), false, None)
+        })
+    }
+    .await;
+    restored.map_err(|e| failures::lock_table_full(failures::connection_lost(e, &config.target)))
+}
+
+/// The restore's writes, once it is agreed to, through the commit.
+struct Writes<'a> {
+    reader: &'a Arc<ArtifactReader>,
+    prepared: &'a Prepared,
+    loads_data: bool,
+    server_version_num: u32,
+    started_at: &'a str,
+}
+
+impl Writes<'_> {
+    async fn run(
+        &self,
+        client: &Client,
+        config: &RestoreConfig,
+        progress: &dyn Progress,
+    ) -> Result<(Vec<TableCounts>, Statistics)> {
+        let (reader, prepared) = (self.reader, self.prepared);
         if let Some(clean) = &prepared.clean {
             clean.run(client).await?;
         }
-        let counts = apply::apply(client, &reader, &prepared, loads_data, config, progress).await?;
-        record(client, config, manifest, &counts, &started_at).await?;
+        let counts =
+            apply::apply(client, reader, prepared, self.loads_data, config, progress).await?;
+        let statistics = match self.loads_data && config.mode == Mode::Replace {
+            true => statistics::settle(client, reader, self.server_version_num).await?,
+            false => Statistics::None,
+        };
+        record(client, config, reader.manifest(), &counts, self.started_at).await?;
         client
             .batch_execute("COMMIT")
             .await
             .context("cannot commit the restore")?;
-        Ok(outcome(counts, Some(&prepared), false, None))
+        Ok((counts, statistics))
     }
-    .await;
-    restored.map_err(|e| lock_table_full(connection_lost(e, &config.target)))
-}
-
-/// "out of shared memory" from the lock table, which the restore's count
-/// before writing did not foresee: said as what to change.
-fn lock_table_full(error: anyhow::Error) -> anyhow::Error {
-    let full = error.chain().any(|cause| {
-        cause
-            .downcast_ref::<tokio_postgres::Error>()
-            .and_then(|e| e.as_db_error())
-            .is_some_and(|db| {
-                db.code() == &tokio_postgres::error::SqlState::OUT_OF_MEMORY
-                    && db
-                        .hint()
-                        .is_some_and(|h| h.contains("max_locks_per_transaction"))
-            })
-    });
-    if !full {
-        return error;
-    }
-    anyhow::anyhow!(
-        "the server's lock table filled up during the restore ({error}); it was rolled back, \
-         so the target keeps its old data: raise max_locks_per_transaction (a restart applies \
-         it) and restore again"
-    )
-}
-
-/// The connection closed, broke (an I/O error), or the server ended the
-/// session (class 08 connection exception, 57P operator intervention).
-fn is_connection_lost(error: &tokio_postgres::Error) -> bool {
-    if error.is_closed() {
-        return true;
-    }
-    match error.as_db_error() {
-        Some(db) => {
-            let code = db.code().code();
-            code.starts_with("08") || code.starts_with("57P")
-        }
-        None => std::error::Error::source(error).is_some_and(|s| s.is::<std::io::Error>()),
-    }
-}
-
-/// An error that is the connection going away (a network cut, the server
-/// stopped) says so, whatever step it cut short: the server rolls back a
-/// transaction whose client is gone, so the target keeps its old data.
-fn connection_lost(error: anyhow::Error, target: &pg::ConnectionTarget) -> anyhow::Error {
-    let lost = error.chain().any(|cause| {
-        cause
-            .downcast_ref::<tokio_postgres::Error>()
-            .is_some_and(is_connection_lost)
-    });
-    if !lost {
-        return error;
-    }
-    anyhow::anyhow!(
-        "lost the connection to {} during the restore ({}); the server rolls back a \
-         transaction whose client is gone, so the target keeps its old data",
-        target.endpoint(),
-        error
-    )
 }
 
 /// Refuse, before connecting, an artifact that would overwrite bookkeeping:

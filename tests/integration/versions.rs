@@ -185,3 +185,111 @@ fn features_newer_than_the_target_are_refused_before_any_write() {
 fn same_definitions(target: &TestDb, source: &TestDb) {
     same(&target.definitions(), &source.definitions(), "definitions");
 }
+
+/// Tables analyzed on a PostgreSQL 18 source, kept from autovacuum on both
+/// sides so that only the restore sets their statistics: values of several
+/// kinds (ranges, arrays), an expression index, partitions.
+const ANALYZED: &str = "
+    CREATE TABLE public.item (id int PRIMARY KEY, kind text, price numeric, tags text[],
+                              span int4range) WITH (autovacuum_enabled = false);
+    CREATE TABLE public.ev (id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+    CREATE TABLE public.ev_a PARTITION OF public.ev
+        FOR VALUES FROM ('2020-01-01') TO ('2021-01-01') WITH (autovacuum_enabled = false);
+    CREATE TABLE public.ev_b PARTITION OF public.ev
+        FOR VALUES FROM ('2021-01-01') TO ('2022-01-01') WITH (autovacuum_enabled = false);
+    CREATE TABLE public.small (id int PRIMARY KEY) WITH (autovacuum_enabled = false);";
+const ANALYZED_INDEX: &str = "CREATE INDEX item_kind ON public.item (lower(kind));";
+const ANALYZED_ROWS: &str = "
+    INSERT INTO public.item
+    SELECT g, (ARRAY['a', 'b', 'c', 'd'])[1 + (g % 17) % 4], g % 100, ARRAY['t' || g % 5],
+           int4range(g, g + g % 10)
+    FROM generate_series(1, 20000) g;
+    INSERT INTO public.ev SELECT g, date '2020-01-01' + g % 700 FROM generate_series(1, 5000) g;
+    INSERT INTO public.small VALUES (1), (2);
+    ANALYZE public.item, public.ev;";
+
+/// What the planner knows of the public relations, `except` left out.
+fn planner_view(db: &TestDb, except: &str) -> String {
+    db.sql(&format!(
+        "SELECT string_agg(format('%s %s %s %s', c.relname, c.relpages, c.reltuples,
+                                  c.relallvisible), E'\\n' ORDER BY c.relname)
+         FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relname <> '{except}'
+         UNION ALL
+         SELECT string_agg(format('%s %s %s %s %s %s %s %s %s', s.tablename, s.attname,
+                                  s.inherited, s.null_frac, s.n_distinct, s.most_common_vals,
+                                  s.histogram_bounds, s.correlation, s.range_bounds_histogram),
+                           E'\\n' ORDER BY s.tablename, s.attname, s.inherited)
+         FROM pg_stats s WHERE s.schemaname = 'public' AND s.tablename <> '{except}'"
+    ))
+}
+
+#[test]
+#[ignore = "needs server binaries for other majors: .ci/run fetches them and runs it"]
+fn planner_statistics_travel_between_18s_and_older_targets_analyze() {
+    let clusters = clusters();
+    let (oldest_major, oldest) = clusters[0];
+    let (newest_major, newest) = clusters[clusters.len() - 1];
+    assert!(newest_major >= 18, "this test needs PostgreSQL 18");
+    let src = TestDb::on(newest, "stats18_src")
+        .with_sql(ANALYZED)
+        .with_sql(ANALYZED_INDEX)
+        .with_sql(ANALYZED_ROWS);
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "stats18");
+    let manifest = crate::support::manifest_json(&artifact);
+    assert!(
+        manifest["statistics"]["relations"].as_u64().unwrap() >= 8,
+        "{manifest}"
+    );
+
+    // Into an empty 18: the planner knows what it knew in the source.
+    let empty = TestDb::on(newest, "stats18_empty");
+    let run = restore_with(&empty, &artifact, &[]).ok();
+    assert!(
+        run.stdout
+            .contains("planner statistics set as the source had them"),
+        "{}",
+        run.stdout
+    );
+    same(
+        &planner_view(&empty, "-"),
+        &planner_view(&src, "-"),
+        "statistics into an empty 18",
+    );
+
+    // Data only into a schema whose index differs: everything but that
+    // index gets the source's statistics, and the index keeps its own.
+    let migrated = TestDb::on(newest, "stats18_migrated")
+        .with_sql(ANALYZED)
+        .with_sql("CREATE INDEX item_kind ON public.item (upper(kind));");
+    restore_with(&migrated, &artifact, &["-q", "--data-only"]).ok();
+    same(
+        &planner_view(&migrated, "item_kind"),
+        &planner_view(&src, "item_kind"),
+        "statistics into a migrated 18",
+    );
+    assert_eq!(
+        migrated.sql("SELECT count(*) FROM pg_stats WHERE tablename = 'item_kind'"),
+        "0"
+    );
+
+    // Into an older major: not carried; the large tables are analyzed.
+    let old = TestDb::on(oldest, &format!("stats18_to{oldest_major}"));
+    let run = restore_with(&old, &artifact, &[]).ok();
+    assert!(run.stdout.contains("analyzed 2 tables"), "{}", run.stdout);
+    assert_eq!(
+        old.sql(
+            "SELECT string_agg(DISTINCT tablename, ',') FROM pg_stats WHERE schemaname = 'public'"
+        ),
+        "ev,ev_a,ev_b,item,item_kind"
+    );
+
+    // --no-statistics: none carried, and the artifact is format 1 with gzip.
+    let plain = dir.path().join("plain.seedpack");
+    crate::support::dump_command(&src, &plain, &["--no-statistics", "--compress", "gzip"])
+        .run()
+        .ok();
+    let manifest = crate::support::manifest_json(&plain);
+    assert!(manifest.get("statistics").is_none(), "{manifest}");
+    assert_eq!(manifest["format_version"], 1);
+}

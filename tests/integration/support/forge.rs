@@ -32,8 +32,8 @@ pub fn members(path: &Path) -> Members {
 }
 
 /// Rewrite `original` into `out`: `edit` may change the manifest and the
-/// data members; the member checksums and sizes in the manifest, its
-/// content id and `manifest.sha256` are then recomputed.
+/// data (and statistics) members; the member checksums and sizes in the
+/// manifest, its content id and `manifest.sha256` are then recomputed.
 pub fn forge(
     original: &Path,
     out: &Path,
@@ -46,13 +46,19 @@ pub fn forge(
         .unwrap()
         .1
         .clone();
-    data.retain(|(n, _)| n.starts_with("data/"));
+    data.retain(|(n, _)| n.starts_with("data/") || n.starts_with("statistics."));
     let mut manifest: Manifest = serde_json::from_slice(&manifest_bytes).unwrap();
     edit(&mut manifest, &mut data);
     for table in &mut manifest.tables {
         if let Some((_, bytes)) = data.iter().find(|(n, _)| *n == table.member) {
             table.member_bytes = bytes.len() as u64;
             table.member_sha256 = sha256_hex(bytes);
+        }
+    }
+    if let Some(statistics) = &mut manifest.statistics {
+        if let Some((_, bytes)) = data.iter().find(|(n, _)| *n == statistics.member) {
+            statistics.member_bytes = bytes.len() as u64;
+            statistics.member_sha256 = sha256_hex(bytes);
         }
     }
     manifest.content_id = content_id(
