@@ -35,6 +35,10 @@ pub enum Command {
     Status(StatusArgs),
     /// Compare a database's content of an artifact's tables with the artifact
     Check(CheckArgs),
+    /// Remove the shadow tables a `restore --jobs` that failed or was killed
+    /// left behind (the next restore removes them too); waits for a restore
+    /// that is running
+    CleanUp(CleanUpArgs),
     /// Restore an artifact into a throwaway local PostgreSQL and check it: a
     /// staging rehearsal without Docker. Needs PostgreSQL's server binaries
     /// (initdb on PATH, pg_config --bindir, /usr/lib/postgresql/*/bin, or
@@ -221,6 +225,15 @@ pub struct RestoreArgs {
     /// giving up, changing nothing: 30s, 2m, 500ms
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    /// Connections building the replaced tables at once: each table is
+    /// built beside its target (a shadow table, committed as it finishes),
+    /// then all are swapped in by the one transaction, which stays short.
+    /// The swapped tables are new objects (new OIDs) and the data is on
+    /// disk twice until the commit; tables whose definition could not be
+    /// rebuilt exactly load in place, as with 1 (see the README)
+    #[arg(long, short, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub jobs: u32,
     /// Do not ask for confirmation (required when there is no terminal)
     #[arg(long, short)]
     pub yes: bool,
@@ -270,6 +283,15 @@ pub struct StatusArgs {
     #[command(flatten)]
     pub history: HistoryOpts,
     /// Print the history as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanUpArgs {
+    #[command(flatten)]
+    pub connect: ConnectOpts,
+    /// Print the removed shadow schemas as JSON
     #[arg(long)]
     pub json: bool,
 }

@@ -76,6 +76,8 @@ pub struct RestoreConfig {
     pub force: bool,
     pub lock_timeout: Duration,
     pub dry_run: bool,
+    /// `--jobs`: connections building shadow tables (1: load in place).
+    pub jobs: usize,
 }
 
 #[derive(Debug)]
@@ -132,7 +134,7 @@ pub struct PlanConfig {
     pub selection: TableSelection,
 }
 
-fn target(opts: &ConnectOpts) -> Result<ConnectionTarget, Error> {
+pub fn target(opts: &ConnectOpts) -> Result<ConnectionTarget, Error> {
     Ok(ConnectionTarget::resolve(opts.dsn.as_deref(), &env::var)?
         .retrying_for(opts.connect_timeout))
 }
@@ -251,6 +253,7 @@ impl RestoreConfig {
             },
             force: args.force,
             lock_timeout: args.lock_timeout,
+            jobs: args.jobs as usize,
             mvcc_safe: args.mvcc_safe,
             skip_objects: args
                 .skip_object

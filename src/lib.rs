@@ -110,6 +110,7 @@ fn format(command: &Command) -> Format {
         Command::Inspect(args) => (args.json, false),
         Command::Status(args) => (args.json, false),
         Command::Check(args) => (args.json, false),
+        Command::CleanUp(args) => (args.json, false),
         Command::Plan(args) => (args.json, false),
         Command::Sandbox(args) => (args.json, false),
         Command::Export(_) | Command::Completions(_) | Command::Man(_) => (false, false),
@@ -156,6 +157,11 @@ async fn dispatch(command: Command, printer: &Printer) -> Result<()> {
             let checked = check::run(&config).await?;
             printer.check(&checked)?;
             checked.drift()?;
+        }
+        Command::CleanUp(args) => {
+            let target = config::target(&args.connect)?;
+            let removed = restore::clean_up(&target).await?;
+            printer.cleaned(&removed)?;
         }
         Command::Plan(args) => {
             let config = PlanConfig::from_args(&args)?;

@@ -169,6 +169,20 @@ impl Printer {
         stdout::print(&lines)
     }
 
+    /// The shadow schemas `clean-up` removed.
+    pub fn cleaned(&self, schemas: &[String]) -> Result<()> {
+        match self.format {
+            Format::Json => self.json(&schemas),
+            _ if schemas.is_empty() => stdout::print("no shadow tables left behind\n"),
+            _ => stdout::print(
+                &schemas
+                    .iter()
+                    .map(|s| format!("removed shadow schema {s}\n"))
+                    .collect::<String>(),
+            ),
+        }
+    }
+
     /// Text a command produces as its result (a man page).
     pub fn document(&self, text: &str) -> Result<()> {
         stdout::print(text)

@@ -7,6 +7,7 @@ mod connect;
 mod conninfo;
 mod dsn;
 pub mod merge_sql;
+pub mod shadow_sql;
 pub mod sql;
 pub mod statistics_sql;
 pub mod tls;

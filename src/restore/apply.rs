@@ -14,6 +14,7 @@ use super::clean::Clean;
 use super::create::CreatePlan;
 use super::merge;
 use super::merge_plan::MergePlan;
+use super::shadow::{self, Swaps};
 use super::target::{self, Target};
 use super::visibility::Loading;
 use super::{constraints, load, row_security};
@@ -41,6 +42,8 @@ pub(super) struct Prepared {
     pub keep_ordered_keys: bool,
     /// Why a replace not asked to be MVCC-safe is.
     pub loading_note: Option<String>,
+    /// `--jobs`: the tables built beside their targets and swapped in.
+    pub swaps: Swaps,
 }
 
 impl Prepared {
@@ -53,6 +56,7 @@ impl Prepared {
             .chain(&self.merge.notes)
             .chain(&self.loading_note)
             .cloned()
+            .chain(self.swaps.note())
             .collect()
     }
 }
@@ -100,6 +104,7 @@ pub(super) async fn apply(
             return Err(e);
         }
     };
+    shadow::swap_in(client, &prepared.swaps).await?;
     progress.phase("keys, indexes, foreign keys, triggers");
     let update = config.mode == Mode::Upsert;
     let reinstated = reinstate(client, prepared, schema, &suspended, replace, update).await;
@@ -158,7 +163,16 @@ async fn suspend<'a>(
         .filter(|fk| !kept.contains(&(&fk.relation, fk.name.as_str())))
         .collect();
     constraints::drop_foreign_keys(client, dropped.iter().copied()).await?;
-    empty(client, target, prepared.loading).await?;
+    let swapped: HashSet<&QualifiedName> =
+        prepared.swaps.tables.iter().map(|p| &p.target).collect();
+    let emptied: Vec<(&QualifiedName, bool)> = target
+        .tables
+        .iter()
+        .rev()
+        .filter(|t| !swapped.contains(&t.name))
+        .map(|t| (&t.name, t.partitioned))
+        .collect();
+    empty(client, &emptied, prepared.loading).await?;
     Ok(dropped)
 }
 
@@ -224,22 +238,16 @@ async fn lock(client: &Client, target: &Target, lock_timeout: Duration) -> Resul
     target.check_outside_references(client).await
 }
 
-/// Empty the target's tables: in one `TRUNCATE`, or with `DELETE`s that
-/// older snapshots do not see, referencing tables before those they
-/// reference (the load's order, reversed) for the foreign keys in force.
-async fn empty(client: &Client, target: &Target, loading: Loading) -> Result<()> {
-    if target.tables.is_empty() {
+/// Empty the target's tables (in reverse load order): in one `TRUNCATE`, or
+/// with `DELETE`s that older snapshots do not see, referencing tables
+/// before those they reference for the foreign keys in force.
+async fn empty(client: &Client, tables: &[(&QualifiedName, bool)], loading: Loading) -> Result<()> {
+    if tables.is_empty() {
         return Ok(());
     }
-    let tables: Vec<(&QualifiedName, bool)> = target
-        .tables
-        .iter()
-        .rev()
-        .map(|t| (&t.name, t.partitioned))
-        .collect();
     let statement = match loading {
-        Loading::Frozen => sql::truncate(&tables),
-        Loading::MvccSafe => sql::delete_all(&tables),
+        Loading::Frozen => sql::truncate(tables),
+        Loading::MvccSafe => sql::delete_all(tables),
     };
     client
         .batch_execute(&statement)
@@ -261,7 +269,11 @@ async fn load_all(
 ) -> Result<Vec<Option<usize>>> {
     let manifest = reader.manifest();
     let mut changed = vec![None; manifest.tables.len()];
+    let swapped = prepared.swaps.positions();
     for (position, entry) in manifest.tables.iter().enumerate() {
+        if swapped.contains(&position) {
+            continue;
+        }
         let existing = prepared
             .target
             .tables

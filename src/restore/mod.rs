@@ -30,6 +30,7 @@ mod locks;
 mod merge;
 mod merge_plan;
 mod row_security;
+mod shadow;
 mod statistics;
 mod target;
 mod visibility;
@@ -55,6 +56,8 @@ pub use confirm::{Action, Agree, Confirm, Request};
 use create::{Choices, CreatePlan};
 pub use load::load_table;
 use merge_plan::MergePlan;
+pub use shadow::clean_up;
+use shadow::Swaps;
 pub use statistics::{Statistics, ANALYZE_MIN_ROWS};
 use target::Target;
 use visibility::Loading;
@@ -126,6 +129,7 @@ pub async fn run(
             .chain(&prepared.create.warnings)
             .chain(&prepared.loading_note)
             .cloned()
+            .chain(prepared.swaps.note())
             .collect();
         let request = Request {
             target: &config.target,
@@ -171,6 +175,16 @@ impl Writes<'_> {
         let (reader, prepared) = (self.reader, self.prepared);
         if let Some(clean) = &prepared.clean {
             clean.run(client).await?;
+        }
+        if !prepared.swaps.tables.is_empty() {
+            shadow::build_over(
+                &config.target,
+                config.jobs,
+                reader,
+                &prepared.swaps,
+                progress,
+            )
+            .await?;
         }
         let counts =
             apply::apply(client, reader, prepared, self.loads_data, config, progress).await?;
@@ -345,8 +359,20 @@ async fn prepare(
         Mode::Replace => visibility::choose(manifest, &target, config.mvcc_safe),
         _ => (Loading::MvccSafe, None),
     };
-    let loading = visibility::when_all_empty(loading, &target);
+    // Swapped tables hold frozen rows: the others are loaded frozen too, so
+    // that a transaction older than the restore sees new data everywhere.
+    let declined = shadow::declined(config, loads_data, clean.is_some());
+    let jobs = config.jobs > 1 && loads_data && declined.is_none();
+    let loading = match (jobs, loading) {
+        (true, Loading::Frozen) => loading,
+        _ => visibility::when_all_empty(loading, &target),
+    };
     let fit = locks::fit(client, manifest, &target, loading).await?;
+    let swaps = match (declined, jobs) {
+        (Some(reason), _) => Swaps::declined(reason),
+        (None, false) => Swaps::default(),
+        _ => shadow::decide(client, manifest, &target, &fit).await?,
+    };
     Ok(Prepared {
         target,
         clean,
@@ -355,6 +381,7 @@ async fn prepare(
         loading: fit.loading,
         keep_ordered_keys: fit.keep_ordered_keys,
         loading_note: loading_note.or(fit.note),
+        swaps,
     })
 }
 

@@ -83,6 +83,7 @@ pub async fn run(config: &SandboxConfig, progress: &dyn Progress) -> Result<Sand
         // The throwaway cluster has none of the source's roles.
         privileges: false,
         dry_run: false,
+        jobs: 1,
     };
     let restored = restore::run(&restore_config, &restore::Agree, progress).await?;
     let check = check::run(&CheckConfig {

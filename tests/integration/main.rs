@@ -26,6 +26,7 @@
 //! - `export`:    SQL scripts that psql restores as seedpack restore does
 //! - `parallel`:  dump --jobs splits tables by key range and keeps the bytes; --no-order
 //! - `scripts`:   the scripts CI workflows and deploys call, against real databases
+//! - `swap`:      restore --jobs: shadow tables swapped in exactly; kills; readers never see a mix
 //! - `statistics`: large tables analyzed after a restore; hostile statistics members refused
 //! - `seeding`:   upsert and insert-missing, history, concurrent deploys, drift check
 //! - `tls`:       sslmodes through rustls against a TLS-only cluster with test certificates
@@ -59,6 +60,7 @@ mod schema;
 mod scripts;
 mod seeding;
 mod statistics;
+mod swap;
 mod tls;
 mod triggers;
 mod versions;

@@ -91,7 +91,8 @@ impl TestDb {
             "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
              JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema','seedpack')
-               AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1",
+               AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'seedpack\\_shadow\\_%'
+             ORDER BY 1",
         );
         let mut out = String::new();
         for table in tables.lines() {
@@ -109,7 +110,8 @@ impl TestDb {
                     || ' deferrable=' || condeferrable || ' deferred=' || condeferred
                     || ' valid=' || convalidated || ' comment=' || coalesce(obj_description(oid, 'pg_constraint'), '')
              FROM pg_constraint WHERE contype <> 'n' AND conparentid = 0 AND connamespace NOT IN
-               (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog','information_schema','seedpack'))
+               (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog','information_schema','seedpack')
+                  OR nspname LIKE 'seedpack\\_shadow\\_%')
              ORDER BY 1",
         ));
         out.push_str("\n== triggers\n");
@@ -119,7 +121,7 @@ impl TestDb {
         ));
         out.push_str("\n== sequences\n");
         let sequences = self
-            .sql("SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences WHERE schemaname <> 'seedpack' ORDER BY 1");
+            .sql("SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences WHERE schemaname <> 'seedpack' AND schemaname NOT LIKE 'seedpack\\_shadow\\_%' ORDER BY 1");
         for sequence in sequences.lines() {
             out.push_str(&format!(
                 "{sequence} {}\n",
@@ -261,6 +263,11 @@ impl TestDb {
     /// See [`DEFINITIONS`].
     pub fn definitions(&self) -> String {
         self.sql(DEFINITIONS)
+    }
+
+    /// The shadow schemas `restore --jobs` left, comma-separated.
+    pub fn shadow_schemas(&self) -> String {
+        self.sql("SELECT coalesce(string_agg(nspname, ','), '') FROM pg_namespace WHERE nspname LIKE 'seedpack\\_shadow\\_%'")
     }
 }
 
