@@ -5,13 +5,16 @@
 # medians are reported, with ratios (seedpack / peer); the table is printed
 # and written as JSON.
 #
-# Usage: scripts/bench.sh [--rows N | --tables N] [--runs R] [--json FILE]
+# Usage: scripts/bench.sh [--rows N | --tables N [--partitions]] [--runs R] [--json FILE]
 #   --rows N    rows in the largest table (default 1000000)
 #   --tables N  instead: N small tables (half parents, half children with a
 #               foreign key to one), three rows each, to measure what grows
 #               with the catalog, and the cost per table; the cluster gets
 #               max_locks_per_transaction 256 from 2,000 tables up, as
 #               pg_restore -1 needs
+#   --partitions with --tables: each child table is partitioned (by hash,
+#               into two partitions), so the catalog holds twice as many
+#               relations and each partitioned table's keys and indexes
 #   --runs R    timed runs of each tool (default 3)
 #   --json FILE where to write the results (default artifacts/bench.json)
 #
@@ -27,7 +30,9 @@
 #   --disable-triggers --single-transaction as superuser, its best case.
 # - replacing the data of a populated database: the default (TRUNCATE and
 #   COPY FREEZE) against --mvcc-safe (DELETE and plain COPY), each followed
-#   by the VACUUM its dead rows call for.
+#   by the VACUUM its dead rows call for;
+# - restore --jobs N (N: the number of CPUs, at most 4), data-only and
+#   replacing a populated database, against the same with one connection.
 # Peak RSS is the client's. Run it with --rows 5000000 too: memory must not grow,
 # and with --tables 10000: it must stay under 64 MiB. A tool that fails (out
 # of shared memory, say) is shown as failing, not timed.
@@ -38,6 +43,7 @@ set -euo pipefail
 
 rows=1000000
 tables=0
+partitions=0
 runs=3
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 json="$repo/artifacts/bench.json"
@@ -45,6 +51,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --rows) rows="$2"; shift 2 ;;
     --tables) tables="$2"; shift 2 ;;
+    --partitions) partitions=1; shift ;;
     --runs) runs="$2"; shift 2 ;;
     --json) json="$2"; shift 2 ;;
     -h|--help) awk '/^# shellcheck/ {next} NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
@@ -84,11 +91,17 @@ sql() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$(url "$1")" "${@:2}"; }
 
 generate_tables() {
   echo "== generating $tables tables" >&2
-  awk -v n="$tables" 'BEGIN {
+  awk -v n="$tables" -v partitioned="$partitions" 'BEGIN {
     print "BEGIN;"
     for (i = 0; i < n / 2; i++) {
       printf "CREATE TABLE parent_%d (id int PRIMARY KEY, name text NOT NULL);\n", i
-      printf "CREATE TABLE child_%d (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parent_%d, note text);\n", i, i
+      if (partitioned) {
+        printf "CREATE TABLE child_%d (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parent_%d, note text) PARTITION BY HASH (id);\n", i, i
+        printf "CREATE TABLE child_%d_0 PARTITION OF child_%d FOR VALUES WITH (MODULUS 2, REMAINDER 0);\n", i, i
+        printf "CREATE TABLE child_%d_1 PARTITION OF child_%d FOR VALUES WITH (MODULUS 2, REMAINDER 1);\n", i, i
+      } else {
+        printf "CREATE TABLE child_%d (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parent_%d, note text);\n", i, i
+      }
       printf "INSERT INTO parent_%d VALUES (1, \x27a\x27), (2, \x27b\x27), (3, \x27c\x27);\n", i
       printf "INSERT INTO child_%d VALUES (1, 1, \x27x\x27), (2, 2, NULL), (3, 2, \x27z\x27);\n", i
     }
@@ -188,10 +201,14 @@ migrated_db() {
   fresh_db "$1"
   sql "$1" -f "$work/schema.sql" >/dev/null
 }
+jobs=$(( $(nproc) < 4 ? $(nproc) : 4 ))
 for run in $(seq 1 "$runs"); do
   echo "== run $run of $runs: data-only restore into a migrated schema" >&2
   migrated_db data_seedpack
   time_run seedpack_restore_data "$seedpack" restore --yes --quiet --data-only --file "$artifact" --dsn "$(url data_seedpack)"
+  migrated_db data_jobs
+  time_run seedpack_restore_data_jobs "$seedpack" restore --yes --quiet --data-only --jobs "$jobs" \
+    --file "$artifact" --dsn "$(url data_jobs)"
   migrated_db data_pg
   time_run pg_restore_data "$bindir/pg_restore" --data-only --disable-triggers --single-transaction \
     -h 127.0.0.1 -p "$port" -U postgres -d data_pg "$pg_archive"
@@ -207,6 +224,8 @@ for run in $(seq 1 "$runs"); do
       --file "$artifact" --dsn "$(url data_seedpack)"
     time_run "vacuum_after_$way" "$bindir/psql" -X -q -d "$(url data_seedpack)" -c "VACUUM"
   done
+  time_run seedpack_replace_jobs "$seedpack" restore --yes --quiet --data-only --force --jobs "$jobs" \
+    --file "$artifact" --dsn "$(url data_jobs)"
 done
 
 # The targets must hold the same data, or the comparison means nothing.
@@ -225,7 +244,7 @@ failed() { grep -q "^$1 FAIL" "$results"; }
 pg_state="$(sql target_pg -At -c "$check")"
 seedpack_state="$pg_state"
 failed seedpack_restore_empty || seedpack_state="$(sql target_seedpack -At -c "$check")"
-for other in data_seedpack:seedpack_restore_data data_pg:pg_restore_data; do
+for other in data_seedpack:seedpack_restore_data data_jobs:seedpack_restore_data_jobs data_pg:pg_restore_data; do
   failed "${other#*:}" && continue
   other="${other%:*}"
   if [ "$(sql "$other" -At -c "$check")" != "$seedpack_state" ]; then
@@ -269,6 +288,7 @@ restore_ratio=$(wall_ratio seedpack_restore_empty pg_restore_empty)
 data_ratio=$(wall_ratio seedpack_restore_data pg_restore_data)
 
 if [ "$tables" -gt 0 ]; then size="$tables tables"; else size="$rows rows in the largest table"; fi
+if [ "$partitions" = 1 ]; then size="$size, each child partitioned in two"; fi
 printf '\n%s, medians of %s runs (%s)\n' "$size" "$runs" "$machine"
 printf '%-54s %8s %12s %12s %10s\n' "" "wall s" "client cpu s" "peak RSS MiB" "file MiB"
 row seedpack_dump "seedpack dump" "$(mib "$artifact_bytes")"
@@ -280,14 +300,19 @@ row copy_floor "raw COPY TO STDOUT (the floor)" "-"
 row seedpack_restore_empty "seedpack restore (empty database)" "-"
 row pg_restore_empty "pg_restore --single-transaction (empty database)" "-"
 row seedpack_restore_data "seedpack restore --data-only (migrated schema)" "-"
+row seedpack_restore_data_jobs "seedpack restore --data-only --jobs $jobs" "-"
 row pg_restore_data "pg_restore --data-only --disable-triggers (superuser)" "-"
 row seedpack_replace_frozen "seedpack restore, populated database (frozen)" "-"
 row vacuum_after_frozen "  then VACUUM" "-"
 row seedpack_replace_mvcc_safe "seedpack restore --mvcc-safe, populated database" "-"
 row vacuum_after_mvcc_safe "  then VACUUM" "-"
+row seedpack_replace_jobs "seedpack restore --jobs $jobs, populated database" "-"
 printf 'dump: seedpack / pg_dump %s, seedpack / floor %s, size seedpack / pg_dump %s\n' "$dump_ratio" "$floor_ratio" "$size_ratio"
 printf 'restore into an empty database: seedpack / pg_restore %s\n' "$restore_ratio"
 printf 'data-only restore: seedpack / pg_restore --disable-triggers %s\n' "$data_ratio"
+printf 'restore --jobs %s: data-only %sx, populated %sx as fast as --jobs 1\n' "$jobs" \
+  "$(wall_ratio seedpack_restore_data seedpack_restore_data_jobs)" \
+  "$(wall_ratio seedpack_replace_frozen seedpack_replace_jobs)"
 if [ "$tables" -gt 0 ]; then
   # What each table costs, to read growth across sizes: linear is constant.
   per_table() { if failed "$1"; then echo "fails"; else awk -v s="$(median "$1" '$2')" -v n="$tables" 'BEGIN {printf "%.2f", s * 1000 / n}'; fi; }
@@ -323,10 +348,12 @@ cat > "$json" <<JSON
     "frozen": $(json_tool seedpack_replace_frozen 0),
     "vacuum_after_frozen": $(json_tool vacuum_after_frozen 0),
     "mvcc_safe": $(json_tool seedpack_replace_mvcc_safe 0),
+    "jobs": $(json_tool seedpack_replace_jobs 0),
     "vacuum_after_mvcc_safe": $(json_tool vacuum_after_mvcc_safe 0)
   },
   "restore_data_only": {
     "seedpack": $(json_tool seedpack_restore_data "$artifact_bytes"),
+    "seedpack_jobs": $(json_tool seedpack_restore_data_jobs "$artifact_bytes"),
     "pg_restore_disable_triggers": $(json_tool pg_restore_data "$pg_bytes"),
     "ratio_wall": $data_ratio
   }
