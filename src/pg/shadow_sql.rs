@@ -31,9 +31,10 @@ pub fn drop_schema(schema: &str) -> String {
 /// comments through LIKE, and its storage options), `build` (keys and
 /// indexes, after the load, with their comments; clustering, replica
 /// identity, column options, comment, owner and grants) and, for the swap,
-/// `owned` (sequences owned by its columns: released before the old table
-/// is dropped, owned again after), `triggers` (its user triggers and their
-/// comments) and `identity` (each identity sequence's name).
+/// `release` and `own` (sequences owned by its columns: released before the
+/// old table is dropped, owned again after), `triggers` (its user triggers
+/// and their comments), and `identity_columns` with `identity_sequences`
+/// (each identity sequence's name, which the new one takes).
 pub const SWAP_PLANS: &str = r#"
 WITH t AS (
   SELECT c.oid, c.relname, n.nspname, u.shadow, c.relkind, c.relpersistence, c.relispartition,

@@ -60,6 +60,9 @@ pub(super) struct Fit {
     pub keep_ordered_keys: bool,
     /// Why the restore loads otherwise than it would with room enough.
     pub note: Option<String>,
+    /// Lock-table entries left over with this plan (what `--jobs` may use
+    /// to swap tables in).
+    pub spare: i64,
 }
 
 /// The loading that fits the lock budget: `loading`, dropping and re-adding
@@ -97,15 +100,16 @@ pub(super) async fn fit(
     let room = per_process * processes - budget.get::<_, i64>("held");
 
     let dropping_all = base + PER_DROPPED_KEY * keys;
-    let fits = match loading {
+    let needed = match loading {
         Loading::Frozen => dropping_all + truncated,
         Loading::MvccSafe => dropping_all,
-    } <= room;
-    if fits {
+    };
+    if needed <= room {
         return Ok(Fit {
             loading,
             keep_ordered_keys: false,
             note: None,
+            spare: room - needed,
         });
     }
     let keeping = base + PER_DROPPED_KEY * (keys - kept);
@@ -127,6 +131,7 @@ pub(super) async fn fit(
                  with --mvcc-safe)",
                 dropping_all + truncated
             )),
+            spare: 0,
         });
     }
     // What fits the nominal size, which is what the server promises.

@@ -373,12 +373,17 @@ async fn prepare(
         (None, false) => Swaps::default(),
         _ => shadow::decide(client, manifest, &target, &fit).await?,
     };
+    // Nothing swapped after all: into tables all empty, nothing to truncate.
+    let loading = match swaps.tables.is_empty() {
+        true => visibility::when_all_empty(fit.loading, &target),
+        false => fit.loading,
+    };
     Ok(Prepared {
         target,
         clean,
         create,
         merge,
-        loading: fit.loading,
+        loading,
         keep_ordered_keys: fit.keep_ordered_keys,
         loading_note: loading_note.or(fit.note),
         swaps,

@@ -36,10 +36,11 @@ const SCHEMA: &str = "
     CREATE VIEW public.v AS SELECT id FROM public.viewed;
     CREATE TABLE public.outside (id int PRIMARY KEY, parent_id int REFERENCES public.parent);";
 
+/// Over 1 MiB of data in each swapped table: smaller ones load in place.
 const ROWS: &str = "
-    INSERT INTO public.parent (name) SELECT 'p' || g FROM generate_series(1, 3000) g;
-    INSERT INTO public.child (parent_id, v) SELECT 1 + g % 3000, g FROM generate_series(1, 20000) g;
-    INSERT INTO public.viewed SELECT generate_series(1, 10);";
+    INSERT INTO public.parent (name) SELECT 'p' || g || repeat('x', 30) FROM generate_series(1, 30000) g;
+    INSERT INTO public.child (parent_id, v) SELECT 1 + g % 30000, g * 1000 FROM generate_series(1, 80000) g;
+    INSERT INTO public.viewed SELECT generate_series(1, 200000);";
 
 /// What `definitions` leaves out and a swap must keep too.
 const MORE: &str = "
@@ -65,9 +66,13 @@ fn oids(db: &TestDb) -> String {
 
 fn pair(label: &str) -> (TestDb, TestDb) {
     let src = TestDb::new(&format!("{label}_src"));
-    src.admin_sql(
-        "DO $$BEGIN CREATE ROLE swap_reader; EXCEPTION WHEN duplicate_object THEN NULL; END$$",
-    );
+    // The tests here run at once: the role is made once, by the first.
+    static ROLE: std::sync::Once = std::sync::Once::new();
+    ROLE.call_once(|| {
+        src.admin_sql(
+            "DO $$BEGIN CREATE ROLE swap_reader; EXCEPTION WHEN duplicate_object THEN NULL; END$$",
+        );
+    });
     let src = src.with_sql(SCHEMA).with_sql(ROWS);
     let dst = TestDb::new(&format!("{label}_dst")).with_sql(SCHEMA).with_sql(
         "INSERT INTO public.parent (name) VALUES ('old'); INSERT INTO public.child (parent_id) VALUES (1);",
@@ -89,7 +94,7 @@ fn tables_are_swapped_in_exactly_and_the_rest_load_in_place() {
     let run = restore_with(&dst, &artifact, &["--data-only", "--jobs", "3"]).ok();
     assert!(
         run.stderr.contains(
-            "--jobs loads table \"public\".\"viewed\" in place, in the restore's transaction: \
+            "--jobs loads in place, in the restore's transaction, \"public\".\"viewed\": \
              other objects depend on it"
         ),
         "{}",

@@ -1,12 +1,13 @@
 //! Which tables `--jobs` swaps, and how each is rebuilt: decided inside
 //! the restore's transaction, before any write, from the target's catalog.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use crate::artifact::Manifest;
+use crate::catalog::Table;
 use crate::config::RestoreConfig;
 use crate::ident::{parse_table_name, QualifiedName};
 use crate::mode::Mode;
@@ -14,6 +15,10 @@ use crate::pg::shadow_sql;
 use crate::restore::locks::Fit;
 use crate::restore::target::Target;
 use crate::restore::visibility::Loading;
+
+/// Tables with less data load in place: creating, building and swapping a
+/// table costs a few milliseconds, which a small load does not win back.
+const SWAP_MIN_BYTES: u64 = 1 << 20;
 
 /// What `--jobs` swaps, and what it loads in place and why.
 #[derive(Debug, Default)]
@@ -64,13 +69,27 @@ impl Swaps {
                 "--jobs loads every table in place, in the restore's transaction: {reason}"
             ));
         }
-        let (table, why) = self.in_place.first()?;
-        let others = match self.in_place.len() {
-            1 => String::new(),
-            n => format!(" (and {} other tables)", n - 1),
-        };
+        if self.in_place.is_empty() {
+            return None;
+        }
+        // By reason, in the order first met: one table named for each.
+        let mut reasons: Vec<(&str, &QualifiedName, usize)> = Vec::new();
+        for (table, why) in &self.in_place {
+            match reasons.iter_mut().find(|(w, _, _)| w == why) {
+                Some((_, _, n)) => *n += 1,
+                None => reasons.push((why, table, 1)),
+            }
+        }
+        let parts: Vec<String> = reasons
+            .iter()
+            .map(|(why, table, n)| match n {
+                1 => format!("{table}: {why}"),
+                n => format!("{n} tables such as {table}: {why}"),
+            })
+            .collect();
         Some(format!(
-            "--jobs loads table {table}{others} in place, in the restore's transaction: {why}"
+            "--jobs loads in place, in the restore's transaction, {}",
+            parts.join("; ")
         ))
     }
 }
@@ -92,18 +111,7 @@ pub(crate) async fn plan(
     run: &str,
 ) -> Result<Swaps> {
     let mut swaps = Swaps::default();
-    let sequences: HashSet<&QualifiedName> = manifest.sequences.iter().map(|s| &s.name).collect();
-    let candidates: Vec<_> = target.tables.iter().filter(|t| !t.partitioned).collect();
-    for table in &target.missing {
-        swaps
-            .in_place
-            .push((table.clone(), "the restore creates it".into()));
-    }
-    for table in target.tables.iter().filter(|t| t.partitioned) {
-        swaps
-            .in_place
-            .push((table.name.clone(), "it is partitioned".into()));
-    }
+    let candidates = candidates(manifest, target, &mut swaps.in_place);
     for table in &candidates {
         let next = format!(
             "{}{run}_{}",
@@ -124,6 +132,7 @@ pub(crate) async fn plan(
         .query(shadow_sql::SWAP_PLANS, &[&oids, &shadows])
         .await
         .context("cannot read how to rebuild the tables for --jobs")?;
+    let sequences: HashSet<&QualifiedName> = manifest.sequences.iter().map(|s| &s.name).collect();
     for (table, row) in candidates.iter().zip(&rows) {
         let reason: Option<String> = row.get("reason");
         let identity: Vec<(String, String)> = row
@@ -136,13 +145,12 @@ pub(crate) async fn plan(
             swaps.in_place.push((table.name.clone(), reason));
             continue;
         }
-        let position = manifest
-            .tables
-            .iter()
-            .position(|e| e.name == table.name)
-            .expect("a target table is the artifact's");
         swaps.tables.push(SwapPlan {
-            position,
+            position: manifest
+                .tables
+                .iter()
+                .position(|e| e.name == table.name)
+                .expect("a target table is the artifact's"),
             target: table.name.clone(),
             shadow_schema: swaps.schemas[&table.name.schema].clone(),
             create: row.get("create"),
@@ -153,15 +161,43 @@ pub(crate) async fn plan(
             identity,
         });
     }
-    let used: HashSet<&str> = swaps
+    let used: HashSet<String> = swaps
         .tables
         .iter()
-        .map(|p| p.target.schema.as_str())
+        .map(|p| p.target.schema.clone())
         .collect();
-    swaps
-        .schemas
-        .retain(|schema, _| used.contains(schema.as_str()));
+    swaps.schemas.retain(|schema, _| used.contains(schema));
     Ok(swaps)
+}
+
+/// The target's tables worth asking the server about; the others go to
+/// `in_place` with the reason: small, partitioned, or created by the restore.
+fn candidates<'a>(
+    manifest: &Manifest,
+    target: &'a Target,
+    in_place: &mut Vec<(QualifiedName, String)>,
+) -> Vec<&'a Table> {
+    let bytes: HashMap<&QualifiedName, u64> =
+        manifest.tables.iter().map(|t| (&t.name, t.bytes)).collect();
+    let small = |name: &QualifiedName| bytes.get(name).copied().unwrap_or(0) < SWAP_MIN_BYTES;
+    let mut candidates = Vec::new();
+    for table in &target.tables {
+        let reason = match () {
+            _ if table.partitioned => "it is partitioned",
+            _ if small(&table.name) => {
+                "under 1 MiB, which loads faster than a table is built and swapped"
+            }
+            _ => {
+                candidates.push(table);
+                continue;
+            }
+        };
+        in_place.push((table.name.clone(), reason.into()));
+    }
+    for table in &target.missing {
+        in_place.push((table.clone(), "the restore creates it".into()));
+    }
+    candidates
 }
 
 /// The new identity sequence takes the old one's name and state: only when
@@ -215,5 +251,13 @@ pub(crate) async fn decide(
             "a table cannot be loaded frozen (see the note above)",
         ));
     }
-    plan(client, manifest, target, &run_name()).await
+    let swaps = plan(client, manifest, target, &run_name()).await?;
+    // The swap also locks each shadow table, its indexes and its TOAST.
+    let more: i64 = swaps.tables.iter().map(|p| 3 + p.build.len() as i64).sum();
+    if more > fit.spare {
+        return Ok(Swaps::declined(
+            "the lock table has no room for the shadow tables beside the targets",
+        ));
+    }
+    Ok(swaps)
 }
