@@ -65,29 +65,36 @@ WITH t AS (
 )
 SELECT t.oid,
   CASE
-    WHEN t.relkind <> 'r' THEN 'it is partitioned'
-    WHEN t.relispartition THEN 'it is a partition'
+    WHEN t.relkind <> 'r' THEN 'partitioned'
+    WHEN t.relispartition THEN 'a partition'
     WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE t.oid IN (i.inhrelid, i.inhparent))
-      THEN 'it is in an inheritance tree'
+      THEN 'in an inheritance tree'
     WHEN t.relrowsecurity OR EXISTS (SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid = t.oid)
-      THEN 'it has row-level security'
-    WHEN t.reltablespace <> 0 THEN 'it is in a tablespace of its own'
-    WHEN NOT pg_catalog.pg_has_role(t.relowner, 'MEMBER') THEN 'the restoring role does not own it'
+      THEN 'under row-level security'
+    WHEN t.reltablespace <> 0 THEN 'in a tablespace of its own'
+    WHEN NOT pg_catalog.pg_has_role(t.relowner, 'MEMBER') THEN 'not owned by the restoring role'
     WHEN EXISTS (SELECT FROM pg_catalog.pg_publication_rel r WHERE r.prrelid = t.oid)
-      THEN 'it is in a publication'
+      THEN 'in a publication'
+    WHEN EXISTS (SELECT FROM pg_catalog.pg_depend d
+                 WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = t.oid
+                   AND d.deptype = 'e')
+      THEN 'a member of an extension'
+    WHEN EXISTS (SELECT FROM pg_catalog.pg_seclabel l
+                 WHERE l.classoid = 'pg_catalog.pg_class'::regclass AND l.objoid = t.oid)
+      THEN 'with security labels'
     WHEN EXISTS (SELECT FROM pg_catalog.pg_index x WHERE x.indrelid = t.oid
                  AND NOT (x.indisvalid AND x.indisready AND x.indislive))
-      THEN 'it has an invalid index'
+      THEN 'with an invalid index'
     WHEN EXISTS (SELECT FROM idx WHERE idx.indrelid = t.oid AND idx.constraint_oid IS NULL
                  AND NOT starts_with(idx.def, idx.prefix))
-      THEN 'an index definition could not be moved'
+      THEN 'with an index whose definition could not be moved'
     WHEN EXISTS (SELECT FROM pg_catalog.pg_attribute ia JOIN pg_catalog.pg_index x
                    ON x.indexrelid = ia.attrelid
                  WHERE x.indrelid = t.oid AND ia.attstattarget >= 0)
-      THEN 'an index column has a statistics target'
+      THEN 'with a statistics target on an index column'
     WHEN EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conrelid = t.oid
                  AND k.contype <> 'f' AND NOT k.convalidated)
-      THEN 'it has a NOT VALID constraint'
+      THEN 'with a NOT VALID constraint'
     WHEN EXISTS (
       SELECT FROM pg_catalog.pg_depend d
       WHERE ((d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = t.oid)
@@ -105,24 +112,24 @@ SELECT t.oid,
                  AND EXISTS (SELECT FROM pg_catalog.pg_trigger g WHERE g.oid = d.objid
                              AND g.tgrelid = t.oid))
         AND d.classid <> 'pg_catalog.pg_attrdef'::regclass
-    ) THEN 'other objects depend on it (views, rules, functions or statistics objects)'
+    ) THEN 'with views, rules, functions or statistics objects depending on it'
     WHEN EXISTS (SELECT FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class s ON s.oid = d.objid
                  WHERE d.refobjid = t.oid AND d.deptype = 'i' AND s.relkind = 'S'
                    AND (s.relacl IS NOT NULL
                         OR pg_catalog.obj_description(s.oid, 'pg_class') IS NOT NULL))
-      THEN 'an identity sequence has grants or a comment'
+      THEN 'with grants or a comment on an identity sequence'
     WHEN EXISTS (SELECT FROM pg_catalog.aclexplode(t.relacl) e
                  WHERE e.grantor <> t.relowner)
       OR EXISTS (SELECT FROM pg_catalog.pg_attribute ca, pg_catalog.aclexplode(ca.attacl) e
                  WHERE ca.attrelid = t.oid AND e.grantor <> t.relowner)
-      THEN 'a grant on it was made by another role'
+      THEN 'with grants made by another role'
     WHEN t.relacl IS NOT NULL AND
          (SELECT pg_catalog.array_agg(e.privilege_type ORDER BY e.privilege_type)
           FROM pg_catalog.aclexplode(t.relacl) e WHERE e.grantee = t.relowner)
          IS DISTINCT FROM
          (SELECT pg_catalog.array_agg(e.privilege_type ORDER BY e.privilege_type)
           FROM pg_catalog.aclexplode(pg_catalog.acldefault('r', t.relowner)) e)
-      THEN 'its owner''s own privileges were changed'
+      THEN 'with its owner''s own privileges changed'
   END AS reason,
   pg_catalog.format('CREATE %sTABLE %s (LIKE %s INCLUDING ALL EXCLUDING INDEXES EXCLUDING STATISTICS)%s%s',
     CASE WHEN t.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END, t.shadowed, t.qualified,

@@ -95,7 +95,7 @@ fn tables_are_swapped_in_exactly_and_the_rest_load_in_place() {
     assert!(
         run.stderr.contains(
             "--jobs loads in place, in the restore's transaction, \"public\".\"viewed\": \
-             other objects depend on it"
+             with views, rules, functions or statistics objects depending on it"
         ),
         "{}",
         run.stderr

@@ -183,9 +183,9 @@ fn candidates<'a>(
     let mut candidates = Vec::new();
     for table in &target.tables {
         let reason = match () {
-            _ if table.partitioned => "it is partitioned",
+            _ if table.partitioned => "partitioned",
             _ if small(&table.name) => {
-                "under 1 MiB, which loads faster than a table is built and swapped"
+                "under 1 MiB of data, which loads faster than a table is built and swapped"
             }
             _ => {
                 candidates.push(table);
@@ -195,7 +195,7 @@ fn candidates<'a>(
         in_place.push((table.name.clone(), reason.into()));
     }
     for table in &target.missing {
-        in_place.push((table.clone(), "the restore creates it".into()));
+        in_place.push((table.clone(), "created by this restore".into()));
     }
     candidates
 }
@@ -212,7 +212,7 @@ fn identity_reason(
         let name = QualifiedName::new(schema.unwrap_or_default(), name);
         let apart = name.schema != table.schema;
         (apart || !sequences.contains(&name)).then(|| {
-            format!("its identity sequence {name} is not beside it or not in the artifact")
+            format!("with an identity sequence ({name}) apart from it or not in the artifact")
         })
     })
 }
