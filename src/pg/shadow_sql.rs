@@ -34,7 +34,8 @@ pub fn drop_schema(schema: &str) -> String {
 /// `release` and `own` (sequences owned by its columns: released before the
 /// old table is dropped, owned again after), `triggers` (its user triggers
 /// and their comments), and `identity_columns` with `identity_sequences`
-/// (each identity sequence's name, which the new one takes).
+/// (each identity sequence's name, which the new one takes) and
+/// `identity_types` (its data type, given back: LIKE makes it bigint).
 pub const SWAP_PLANS: &str = r#"
 WITH t AS (
   SELECT c.oid, c.relname, n.nspname, u.shadow, c.relkind, c.relpersistence, c.relispartition,
@@ -248,7 +249,17 @@ SELECT t.oid,
     FROM pg_catalog.pg_attribute ca
     WHERE ca.attrelid = t.oid AND ca.attidentity <> '' AND NOT ca.attisdropped
     ORDER BY ca.attnum
-  ) AS identity_sequences
+  ) AS identity_sequences,
+  ARRAY(
+    SELECT pg_catalog.format('ALTER SEQUENCE %s AS %s',
+             pg_catalog.pg_get_serial_sequence(t.qualified, ca.attname),
+             pg_catalog.format_type(s.seqtypid, NULL))
+    FROM pg_catalog.pg_attribute ca
+    JOIN pg_catalog.pg_sequence s
+      ON s.seqrelid = pg_catalog.pg_get_serial_sequence(t.qualified, ca.attname)::regclass
+    WHERE ca.attrelid = t.oid AND ca.attidentity <> '' AND NOT ca.attisdropped
+    ORDER BY ca.attnum
+  ) AS identity_types
 FROM t"#;
 
 pub fn rename_sequence(sequence: &QualifiedName, name: &str) -> String {

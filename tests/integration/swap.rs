@@ -23,7 +23,7 @@ const SCHEMA: &str = "
     GRANT UPDATE (note) ON public.parent TO swap_reader;
     ALTER TABLE public.parent ALTER COLUMN note SET STATISTICS 500;
     CREATE UNLOGGED TABLE public.child (
-        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id int GENERATED ALWAYS AS IDENTITY (START WITH 10 CACHE 5) PRIMARY KEY,
         parent_id int NOT NULL REFERENCES public.parent, v numeric);
     ALTER TABLE public.child REPLICA IDENTITY FULL;
     CLUSTER public.child USING child_pkey;
@@ -55,7 +55,12 @@ const MORE: &str = "
     UNION ALL
     SELECT string_agg(format('%s %s', indexrelid::regclass, indisclustered), E'\\n'
                       ORDER BY indexrelid::regclass::text)
-    FROM pg_index WHERE indrelid::regclass::text LIKE 'child%'";
+    FROM pg_index WHERE indrelid::regclass::text LIKE 'child%'
+    UNION ALL
+    SELECT string_agg(format('%s %s %s %s %s %s %s %s', seqrelid::regclass, seqtypid::regtype,
+                             seqstart, seqincrement, seqmax, seqmin, seqcache, seqcycle),
+                      E'\\n' ORDER BY seqrelid::regclass::text)
+    FROM pg_sequence WHERE seqrelid::regclass::text NOT LIKE 'seedpack.%'";
 
 fn oids(db: &TestDb) -> String {
     db.sql(

@@ -46,6 +46,8 @@ pub(crate) struct SwapPlan {
     pub triggers: Vec<String>,
     /// (column, identity sequence as the server names it).
     pub identity: Vec<(String, String)>,
+    /// Each identity sequence's data type, set again after the swap.
+    pub identity_types: Vec<String>,
 }
 
 impl Swaps {
@@ -159,6 +161,7 @@ pub(crate) async fn plan(
             own: row.get("own"),
             triggers: row.get("triggers"),
             identity,
+            identity_types: row.get("identity_types"),
         });
     }
     let used: HashSet<String> = swaps

@@ -50,7 +50,12 @@ async fn swap_one(client: &Client, plan: &SwapPlan) -> Result<()> {
                 .await?;
         }
     }
-    for statement in plan.own.iter().chain(&plan.triggers) {
+    for statement in plan
+        .identity_types
+        .iter()
+        .chain(&plan.own)
+        .chain(&plan.triggers)
+    {
         client.batch_execute(statement).await?;
     }
     Ok(())
