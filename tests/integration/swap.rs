@@ -96,6 +96,11 @@ fn tables_are_swapped_in_exactly_and_the_rest_load_in_place() {
         &["--table", "parent", "--table", "child", "--table", "viewed"],
     );
     let (definitions, more, before) = (dst.definitions(), dst.sql(MORE), oids(&dst));
+    let ddl = || {
+        let major: u32 = dst.sql("SHOW server_version_num").parse::<u32>().unwrap() / 10000;
+        crate::support::pg_dump::schema_only(&dst.url(), &dst.cluster.psql, major)
+    };
+    let dumped = ddl();
     let run = restore_with(&dst, &artifact, &["--data-only", "--jobs", "3"]).ok();
     assert!(
         run.stderr.contains(
@@ -107,6 +112,7 @@ fn tables_are_swapped_in_exactly_and_the_rest_load_in_place() {
     );
     assert_eq!(dst.definitions(), definitions);
     assert_eq!(dst.sql(MORE), more);
+    assert_eq!(ddl(), dumped, "pg_dump --schema-only sees the same schema");
     assert_eq!(dst.shadow_schemas(), "");
     let after = oids(&dst);
     let changed = |table: &str| {
