@@ -100,9 +100,13 @@ pub struct ForeignKey {
     pub comment: Option<String>,
 }
 
+/// A trigger, or a rewrite rule: both fire on the load's writes (a
+/// `DELETE` that empties a table fires `ON DELETE` rules, a merge's
+/// `INSERT` and `UPDATE` theirs), so both are disabled for it and put back.
 #[derive(Debug, Clone)]
 pub struct Trigger {
     pub relation: QualifiedName,
     pub name: String,
     pub state: TriggerState,
+    pub rule: bool,
 }

@@ -146,13 +146,19 @@ ORDER BY rn.nspname, r.relname, con.conname";
 /// there, and their clones on partitions, which PostgreSQL 13 marks
 /// internal (later majors do not); never the foreign keys' internal ones.
 const TRIGGERS: &str = "
-SELECT n.nspname, c.relname, t.tgname, t.tgenabled::text AS state
+SELECT n.nspname, c.relname, t.tgname, t.tgenabled::text AS state, false AS rule
 FROM pg_catalog.pg_trigger t
 JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE t.tgrelid = ANY($1)
   AND (NOT t.tgisinternal OR (t.tgparentid <> 0 AND t.tgconstraint = 0))
-ORDER BY n.nspname, c.relname, t.tgname";
+UNION ALL
+SELECT n.nspname, c.relname, r.rulename, r.ev_enabled::text, true
+FROM pg_catalog.pg_rewrite r
+JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE r.ev_class = ANY($1) AND r.rulename <> '_RETURN'
+ORDER BY 1, 2, 5, 3";
 
 /// Sequences that belong with tables $1: owned by one of their columns
 /// (serial, identity), or used by one of their column defaults; and with $2,
@@ -372,6 +378,7 @@ pub async fn triggers(client: &Client, relation_oids: &[u32]) -> Result<Vec<Trig
                 name: row.get("tgname"),
                 state: TriggerState::from_catalog(&code)
                     .with_context(|| format!("unknown trigger state {code:?}"))?,
+                rule: row.get("rule"),
             })
         })
         .collect()

@@ -216,17 +216,23 @@ pub fn any_referencing_row(table: &QualifiedName, columns: &[String]) -> String 
     )
 }
 
-/// Change one trigger's firing state on one relation (no recursion into
-/// partitions: each relation's triggers are set one by one).
-pub fn set_trigger_state(relation: &QualifiedName, trigger: &str, state: TriggerState) -> String {
+/// Change one trigger's (or `rule`'s) firing state on one relation (no
+/// recursion into partitions: each relation's triggers are set one by one).
+pub fn set_trigger_state(
+    relation: &QualifiedName,
+    trigger: &str,
+    rule: bool,
+    state: TriggerState,
+) -> String {
     let verb = match state {
         TriggerState::Disabled => "DISABLE",
         TriggerState::Origin => "ENABLE",
         TriggerState::Replica => "ENABLE REPLICA",
         TriggerState::Always => "ENABLE ALWAYS",
     };
+    let what = if rule { "RULE" } else { "TRIGGER" };
     format!(
-        "ALTER TABLE ONLY {} {verb} TRIGGER {}",
+        "ALTER TABLE ONLY {} {verb} {what} {}",
         relation.quoted(),
         quote_ident(trigger)
     )

@@ -37,12 +37,14 @@ async fn set_trigger_states(
             .batch_execute(&sql::set_trigger_state(
                 &trigger.relation,
                 &trigger.name,
+                trigger.rule,
                 state(trigger),
             ))
             .await
             .with_context(|| {
+                let what = if trigger.rule { "rule" } else { "trigger" };
                 format!(
-                    "cannot {verb} trigger {} on {}",
+                    "cannot {verb} {what} {} on {}",
                     trigger.name, trigger.relation
                 )
             })?;

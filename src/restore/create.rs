@@ -23,7 +23,9 @@ const IN_FLIGHT: usize = 64;
 /// NULL, when an argument's type does not exist yet (an enum the restore
 /// is about to create). Operators, casts, collations and the other kinds
 /// named by the server's identity of them (`pg_identify_object`) are
-/// looked up by it among the target's objects of the kind.
+/// looked up by it among the target's objects of the kind. A type is looked
+/// up by its name's parts, not with `to_regtype`, which raises an error for
+/// a shell type (the regression database has one).
 const EXISTS: &str = "
 WITH identified(kind, identity) AS MATERIALIZED (
     SELECT i.type, i.identity FROM (
@@ -52,7 +54,10 @@ SELECT CASE
          ELSE CASE u.kind
          WHEN 'schema' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = u.name)
          WHEN 'extension' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = u.name)
-         WHEN 'type' THEN pg_catalog.to_regtype(u.name) IS NOT NULL
+         WHEN 'type' THEN EXISTS (
+           SELECT 1 FROM pg_catalog.pg_type t
+           JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+           WHERE ARRAY[n.nspname::text, t.typname::text] = pg_catalog.parse_ident(u.name, false))
          WHEN 'grant' THEN false
          WHEN 'function' THEN u.name IN (
            SELECT pg_catalog.format('%I.%I(%s)', n.nspname, p.proname,

@@ -148,6 +148,12 @@ fn the_regression_database_restores_into_an_empty_database_as_pg_dump_sees_it() 
     ])
     .run()
     .ok();
+    restore_again_with_jobs(
+        &target,
+        &dir.path().join("tenk.seedpack"),
+        &psql_path,
+        major,
+    );
     const SEQUENCES: &str = "SELECT string_agg(schemaname || '.' || sequencename || ' '
                                                || coalesce(last_value::text, '-'), E'\\n'
                                                ORDER BY schemaname, sequencename)
@@ -157,6 +163,81 @@ fn the_regression_database_restores_into_an_empty_database_as_pg_dump_sees_it() 
         psql(&psql_path, &source, SEQUENCES).unwrap()
     );
     psql(&psql_path, &admin, &format!("DROP DATABASE {name}")).expect("dropped");
+}
+
+/// Replace tenk1's data in the restored database with `--jobs 2`: grown to
+/// three times its rows first, so that it is worth swapping (1 MiB or
+/// more), and dumped from there; then the table (with its many indexes) is
+/// a new object, and neither pg_dump nor `check` sees any other difference.
+/// (Not the whole database: a data-only restore into its tables trips
+/// `NOT VALID` checks that its rows violate.)
+fn restore_again_with_jobs(
+    target: &str,
+    artifact: &std::path::Path,
+    psql_path: &std::path::Path,
+    major: u32,
+) {
+    const TENK1: &str = "SELECT oid FROM pg_class WHERE oid = 'public.tenk1'::regclass";
+    const GROW: &str = "INSERT INTO public.tenk1
+        SELECT unique1 + n * 10000, unique2 + n * 10000, two, four, ten, twenty, hundred,
+               thousand, twothousand, fivethous, tenthous, odd, even, stringu1, stringu2, string4
+        FROM public.tenk1, generate_series(1, 2) AS n";
+    psql(psql_path, target, GROW).expect("tenk1 grown");
+    let artifact = artifact.to_str().unwrap();
+    seedpack(&[
+        "dump",
+        "-q",
+        "--dsn",
+        target,
+        "--table",
+        "public.tenk1",
+        "-o",
+        artifact,
+    ])
+    .run()
+    .ok();
+    psql(
+        psql_path,
+        target,
+        "DELETE FROM public.tenk1 WHERE unique1 % 3 = 0",
+    )
+    .expect("changed");
+    let (schema, tenk1) = (
+        schema_only(target, psql_path, major),
+        psql(psql_path, target, TENK1).unwrap(),
+    );
+    let mut restore = vec![
+        "restore",
+        "--yes",
+        "-q",
+        "--force",
+        "--data-only",
+        "--jobs",
+        "2",
+    ];
+    restore.extend(["-f", artifact, "--dsn", target]);
+    seedpack(&restore).run().ok();
+    assert_ne!(
+        psql(psql_path, target, TENK1).unwrap(),
+        tenk1,
+        "tenk1 was swapped"
+    );
+    assert!(
+        schema_only(target, psql_path, major) == schema,
+        "pg_dump --schema-only differs after restore --jobs"
+    );
+    seedpack(&["check", "-f", artifact, "--dsn", target, "--mode", "exact"])
+        .run()
+        .ok();
+    assert_eq!(
+        psql(
+            psql_path,
+            target,
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'seedpack\\_shadow%'"
+        )
+        .unwrap(),
+        "0"
+    );
 }
 
 /// An entry's `Type:`, from its header `NAME; Type: TYPE; Schema: ...`.

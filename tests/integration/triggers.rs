@@ -35,3 +35,44 @@ fn user_triggers_do_not_fire_and_keep_their_states() {
         "1"
     );
 }
+
+/// Rules fire on the load's writes as triggers do: a DELETE that empties a
+/// table (`--mvcc-safe`) runs its `ON DELETE` rules. (The regression
+/// database has such rules.) They are disabled for the load and come back
+/// in their states.
+#[test]
+fn rules_do_not_fire_and_keep_their_states() {
+    const SCHEMA: &str = "
+        CREATE TABLE public.kept (id int PRIMARY KEY, v text);
+        CREATE TABLE public.log (what text);
+        CREATE RULE kept_no_delete AS ON DELETE TO public.kept DO INSTEAD NOTHING;
+        CREATE RULE kept_log_insert AS ON INSERT TO public.kept DO ALSO
+            INSERT INTO public.log VALUES ('insert ' || NEW.id);
+        ALTER TABLE public.kept ENABLE ALWAYS RULE kept_log_insert;
+        CREATE RULE kept_log_update AS ON UPDATE TO public.kept DO ALSO
+            INSERT INTO public.log VALUES ('update ' || NEW.id);
+        ALTER TABLE public.kept DISABLE RULE kept_log_update;";
+    const RULES: &str =
+        "SELECT string_agg(rulename || ' ' || ev_enabled::text, ',' ORDER BY rulename) FROM pg_rewrite
+         WHERE ev_class = 'public.kept'::regclass";
+    let src = crate::support::TestDb::new("rules_src")
+        .with_sql(SCHEMA)
+        .with_sql("INSERT INTO public.kept VALUES (1, 'new'), (2, 'new');");
+    let dst = crate::support::TestDb::new("rules_dst")
+        .with_sql(SCHEMA)
+        .with_sql("INSERT INTO public.kept VALUES (1, 'old'), (3, 'old'); DELETE FROM public.log;");
+    let states = dst.sql(RULES);
+    let dir = scratch();
+    let artifact = crate::support::dump_with(&src, dir.path(), "rules", &["--table", "kept"]);
+    for extra in [&["--mvcc-safe"][..], &[][..]] {
+        let mut args = vec!["-q", "--data-only", "--force"];
+        args.extend(extra);
+        crate::support::restore_with(&dst, &artifact, &args).ok();
+        assert_eq!(dst.sql(RULES), states, "{extra:?}");
+        assert_eq!(dst.sql("SELECT count(*) FROM public.log"), "0", "{extra:?}");
+    }
+    assert_eq!(
+        dst.sql("SELECT string_agg(id || ' ' || v, ',' ORDER BY id) FROM public.kept"),
+        "1 new,2 new"
+    );
+}
