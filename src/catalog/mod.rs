@@ -5,6 +5,7 @@
 //! table and, for a partitioned table, every partition below it: triggers and
 //! foreign keys live on relations.
 
+mod checks;
 mod read;
 mod statistics;
 
@@ -13,6 +14,7 @@ pub use read::{
     sequences_for, tables_called, tables_named, triggers, unique_keys, user_schemas,
 };
 
+pub use checks::{unvalidated_checks, UnvalidatedCheck};
 pub use statistics::{statistics, STATISTICS_VERSION};
 
 use crate::ident::QualifiedName;

@@ -163,6 +163,7 @@ async fn suspend<'a>(
         .filter(|fk| !kept.contains(&(&fk.relation, fk.name.as_str())))
         .collect();
     constraints::drop_foreign_keys(client, dropped.iter().copied()).await?;
+    constraints::drop_checks(client, &target.unvalidated_checks).await?;
     let swapped: HashSet<&QualifiedName> =
         prepared.swaps.tables.iter().map(|p| &p.target).collect();
     let emptied: Vec<(&QualifiedName, bool)> = target
@@ -190,6 +191,9 @@ async fn reinstate(
         merge::fill_later(client, &prepared.merge, update).await?;
     }
     constraints::add_foreign_keys(client, suspended.iter().copied()).await?;
+    if replace {
+        constraints::add_checks(client, &prepared.target.unvalidated_checks).await?;
+    }
     constraints::restore_triggers(client, &prepared.target.triggers).await?;
     prepared.create.run(client, schema, Phase::PostData).await
 }

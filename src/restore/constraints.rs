@@ -7,7 +7,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use crate::artifact::SequenceEntry;
-use crate::catalog::{ForeignKey, Trigger};
+use crate::catalog::{ForeignKey, Trigger, UnvalidatedCheck};
 use crate::pg::sql::{self, TriggerState};
 
 /// Disable every enabled user trigger, one relation at a time (disabling on
@@ -103,6 +103,42 @@ pub async fn add_foreign_keys<'a>(
                 .batch_execute(&statement)
                 .await
                 .with_context(|| format!("cannot restore the comment of {}", fk.name))?;
+        }
+    }
+    Ok(())
+}
+
+/// Drop the `NOT VALID` checks for a replace's load.
+pub async fn drop_checks(client: &Client, checks: &[UnvalidatedCheck]) -> Result<()> {
+    for check in checks {
+        client
+            .batch_execute(&sql::drop_constraint(&check.relation, &check.name))
+            .await
+            .with_context(|| format!("cannot drop check {} on {}", check.name, check.relation))?;
+    }
+    Ok(())
+}
+
+/// Add the `NOT VALID` checks back, still not validated, with their comments.
+pub async fn add_checks(client: &Client, checks: &[UnvalidatedCheck]) -> Result<()> {
+    for check in checks {
+        client
+            .batch_execute(&sql::add_constraint(
+                &check.relation,
+                &check.name,
+                &check.definition,
+            ))
+            .await
+            .with_context(|| format!("cannot re-add check {} on {}", check.name, check.relation))?;
+        if let Some(comment) = &check.comment {
+            let statement: String = client
+                .query_one(
+                    sql::COMMENT_ON_CONSTRAINT,
+                    &[&check.name, &check.relation.quoted(), comment],
+                )
+                .await?
+                .get(0);
+            client.batch_execute(&statement).await?;
         }
     }
     Ok(())

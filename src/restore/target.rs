@@ -10,7 +10,7 @@ use tokio_postgres::Client;
 use super::compat::check_columns;
 use super::row_security;
 use crate::artifact::Manifest;
-use crate::catalog::{self, ForeignKey, Leaf, Table, Trigger};
+use crate::catalog::{self, ForeignKey, Leaf, Table, Trigger, UnvalidatedCheck};
 use crate::error::Error;
 use crate::ident::QualifiedName;
 use crate::pg::sql;
@@ -28,6 +28,9 @@ pub struct Target {
     /// Foreign keys from tables outside the artifact into it.
     pub outside_foreign_keys: Vec<ForeignKey>,
     pub triggers: Vec<Trigger>,
+    /// `NOT VALID` checks on the artifact's relations: a replace drops and
+    /// re-adds them, as the artifact's rows may break them.
+    pub unvalidated_checks: Vec<UnvalidatedCheck>,
     /// The leaf partitions of the partitioned tables the target has.
     pub leaves: Vec<Leaf>,
     /// Current row count of each artifact table, in manifest order; `None`
@@ -96,6 +99,7 @@ impl Target {
                 .into_iter()
                 .partition(|fk| inside.contains(&fk.table_oid));
         let triggers = catalog::triggers(client, &relation_oids).await?;
+        let unvalidated_checks = catalog::unvalidated_checks(client, &relation_oids).await?;
         let partitioned: Vec<u32> = tables
             .iter()
             .filter(|t| t.partitioned)
@@ -114,6 +118,7 @@ impl Target {
             foreign_keys,
             outside_foreign_keys,
             triggers,
+            unvalidated_checks,
             leaves,
             row_counts,
         };
@@ -150,6 +155,7 @@ impl Target {
         self.foreign_keys.clear();
         self.outside_foreign_keys.clear();
         self.triggers.clear();
+        self.unvalidated_checks.clear();
         self.leaves.clear();
         self
     }

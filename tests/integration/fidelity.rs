@@ -2,7 +2,7 @@
 //! minimal repro of each defect real schemas showed, asserting on the
 //! restored catalog.
 
-use crate::support::{dump, restore, scratch, TestDb};
+use crate::support::{dump, restore, restore_with, scratch, TestDb};
 
 /// Dump `schema` with `data` and restore it into an empty database; both
 /// databases, for comparing.
@@ -806,4 +806,39 @@ fn composite_types_keep_attribute_collations_and_comments() {
     assert_eq!(dst.sql(ATTRIBUTES), "street C -, zip - five digits");
     assert_eq!(dst.sql(ATTRIBUTES), src.sql(ATTRIBUTES));
     assert_eq!(dst.snapshot(), src.snapshot());
+}
+
+/// PostgreSQL's regression database: a `NOT VALID` check its rows break.
+/// A restore into a schema that has it (a second restore, or one into a
+/// migrated schema) loads the rows and leaves the check as it was.
+#[test]
+fn a_not_valid_check_the_rows_break_is_kept_through_a_data_only_restore() {
+    const SCHEMA: &str = "
+        CREATE TABLE public.reading (id int PRIMARY KEY, v int);
+        INSERT INTO public.reading VALUES (1, -5), (2, 7);
+        ALTER TABLE public.reading ADD CONSTRAINT positive CHECK (v > 0) NOT VALID;
+        COMMENT ON CONSTRAINT positive ON public.reading IS 'new readings only';";
+    const CHECK: &str = "SELECT conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated
+                                || ' ' || obj_description(oid, 'pg_constraint')
+                         FROM pg_constraint WHERE conrelid = 'public.reading'::regclass AND contype = 'c'";
+    let src = TestDb::new("notvalid_src").with_sql(SCHEMA);
+    let dst = TestDb::new("notvalid_dst")
+        .with_sql(SCHEMA)
+        .with_sql("DELETE FROM public.reading;");
+    let dir = scratch();
+    let artifact = dump(&src, dir.path(), "notvalid");
+    for extra in [
+        &["-q", "--data-only"][..],
+        &["-q", "--data-only", "--mvcc-safe"][..],
+    ] {
+        restore_with(&dst, &artifact, extra).ok();
+        assert_eq!(
+            dst.sql("SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM public.reading"),
+            "1:-5,2:7"
+        );
+        assert_eq!(dst.sql(CHECK), src.sql(CHECK));
+    }
+    assert!(dst
+        .try_sql("INSERT INTO public.reading VALUES (3, -1)")
+        .is_err());
 }
