@@ -94,6 +94,7 @@ impl MergePlan {
         choices: &[KeyChoice],
     ) -> Result<Self> {
         let oids: Vec<u32> = target.tables.iter().map(|t| t.oid).collect();
+        refuse_insert_rules(client, &oids).await?;
         let unique = catalog::unique_keys(client, &oids).await?;
         let mut plan = Self::default();
         for table in &target.tables {
@@ -187,6 +188,32 @@ impl MergePlan {
             empty_first,
         });
     }
+}
+
+/// The first `INSERT` or `UPDATE` rule on the tables $1, enabled or not.
+const INSERT_RULES: &str = "
+SELECT n.nspname, c.relname, r.rulename
+FROM pg_catalog.pg_rewrite r
+JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE r.ev_class = ANY($1) AND r.ev_type IN ('2', '3')
+ORDER BY 1, 2, 3 LIMIT 1";
+
+/// The merges write with `INSERT ... ON CONFLICT`, which PostgreSQL refuses
+/// on a table with an `INSERT` or `UPDATE` rule (even a disabled one): said
+/// before any write, not by the first merge.
+async fn refuse_insert_rules(client: &Client, oids: &[u32]) -> Result<()> {
+    let Some(row) = client.query_opt(INSERT_RULES, &[&oids]).await? else {
+        return Ok(());
+    };
+    let table = catalog::qualified(&row, "nspname", "relname");
+    let rule: String = row.get("rulename");
+    Err(Error::Refused(format!(
+        "table {table} has rule {rule} on INSERT or UPDATE, and PostgreSQL takes no INSERT ... \
+         ON CONFLICT into such a table, which upsert and insert-missing write with; restore it \
+         with --mode replace, or drop the rule"
+    ))
+    .into())
 }
 
 fn refuse_key(table: &Table, key: &[String]) -> Error {

@@ -75,4 +75,15 @@ fn rules_do_not_fire_and_keep_their_states() {
         dst.sql("SELECT string_agg(id || ' ' || v, ',' ORDER BY id) FROM public.kept"),
         "1 new,2 new"
     );
+    // A merge cannot write into it: refused before any write, naming the rule.
+    let before = dst.snapshot();
+    let run =
+        crate::support::restore_with(&dst, &artifact, &["-q", "--mode", "upsert"]).expect_code(3);
+    assert!(
+        run.stderr
+            .contains("rule kept_log_insert on INSERT or UPDATE"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(dst.snapshot(), before);
 }
