@@ -8,6 +8,7 @@ use tokio_postgres::Client;
 
 use crate::artifact::SequenceEntry;
 use crate::catalog::{ForeignKey, Trigger, UnvalidatedCheck};
+use crate::ident::QualifiedName;
 use crate::pg::sql::{self, TriggerState};
 
 /// Disable every enabled user trigger, one relation at a time (disabling on
@@ -92,17 +93,7 @@ pub async fn add_foreign_keys<'a>(
                 )),
             })?;
         if let Some(comment) = &fk.comment {
-            let statement: String = client
-                .query_one(
-                    sql::COMMENT_ON_CONSTRAINT,
-                    &[&fk.name, &fk.relation.quoted(), comment],
-                )
-                .await?
-                .get(0);
-            client
-                .batch_execute(&statement)
-                .await
-                .with_context(|| format!("cannot restore the comment of {}", fk.name))?;
+            comment_constraint(client, &fk.relation, &fk.name, comment).await?;
         }
     }
     Ok(())
@@ -131,17 +122,31 @@ pub async fn add_checks(client: &Client, checks: &[UnvalidatedCheck]) -> Result<
             .await
             .with_context(|| format!("cannot re-add check {} on {}", check.name, check.relation))?;
         if let Some(comment) = &check.comment {
-            let statement: String = client
-                .query_one(
-                    sql::COMMENT_ON_CONSTRAINT,
-                    &[&check.name, &check.relation.quoted(), comment],
-                )
-                .await?
-                .get(0);
-            client.batch_execute(&statement).await?;
+            comment_constraint(client, &check.relation, &check.name, comment).await?;
         }
     }
     Ok(())
+}
+
+/// Put a re-added constraint's comment back (the statement built by the
+/// server, which quotes the literal as it must).
+async fn comment_constraint(
+    client: &Client,
+    relation: &QualifiedName,
+    name: &str,
+    comment: &str,
+) -> Result<()> {
+    let statement: String = client
+        .query_one(
+            sql::COMMENT_ON_CONSTRAINT,
+            &[&name, &relation.quoted(), &comment],
+        )
+        .await?
+        .get(0);
+    client
+        .batch_execute(&statement)
+        .await
+        .with_context(|| format!("cannot restore the comment of {name} on {relation}"))
 }
 
 /// Set each sequence to its dumped state, transactionally (see

@@ -137,42 +137,22 @@ fn the_regression_database_restores_into_an_empty_database_as_pg_dump_sees_it() 
     );
 
     // Every table's data as the artifact holds it, and every sequence where it was.
+    check_exact(artifact_arg, &target);
+    // Again, into the schema the first restore made: a replace of every
+    // table, through its rules, shell type and NOT VALID checks.
     seedpack(&[
-        "check",
+        "restore",
+        "--yes",
+        "-q",
+        "--force",
         "-f",
         artifact_arg,
         "--dsn",
         &target,
-        "--mode",
-        "exact",
     ])
     .run()
     .ok();
-    // Again, into the schema the first restore made: a replace of every
-    // table, through its rules, shell type and NOT VALID checks.
-    for args in [
-        &[
-            "restore",
-            "--yes",
-            "-q",
-            "--force",
-            "-f",
-            artifact_arg,
-            "--dsn",
-            &target,
-        ][..],
-        &[
-            "check",
-            "-f",
-            artifact_arg,
-            "--dsn",
-            &target,
-            "--mode",
-            "exact",
-        ][..],
-    ] {
-        seedpack(args).run().ok();
-    }
+    check_exact(artifact_arg, &target);
     restore_again_with_jobs(
         &target,
         &dir.path().join("tenk.seedpack"),
@@ -251,9 +231,7 @@ fn restore_again_with_jobs(
         schema_only(target, psql_path, major) == schema,
         "pg_dump --schema-only differs after restore --jobs"
     );
-    seedpack(&["check", "-f", artifact, "--dsn", target, "--mode", "exact"])
-        .run()
-        .ok();
+    check_exact(artifact, target);
     assert_eq!(
         psql(
             psql_path,
@@ -263,6 +241,13 @@ fn restore_again_with_jobs(
         .unwrap(),
         "0"
     );
+}
+
+/// `seedpack check --mode exact`: the target holds the artifact's data.
+fn check_exact(artifact: &str, target: &str) {
+    seedpack(&["check", "-f", artifact, "--dsn", target, "--mode", "exact"])
+        .run()
+        .ok();
 }
 
 /// An entry's `Type:`, from its header `NAME; Type: TYPE; Schema: ...`.
